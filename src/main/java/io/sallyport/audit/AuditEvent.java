@@ -1,0 +1,239 @@
+package io.sallyport.audit;
+
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * Every audit event, one record per event type (SPEC §5), built from shared parts. The envelope
+ * fields ({@code id}, {@code ts}, {@code instance}) are added by {@link Auditor} when the event is
+ * emitted; {@code session} is part of each session-scoped event.
+ */
+public sealed interface AuditEvent {
+
+    /** The {@code event} field: {@code session.open}, {@code forward.close}, ... */
+    String name();
+
+    /** The session id, for events that belong to a connection. */
+    default Optional<String> session() {
+        return Optional.empty();
+    }
+
+    /** Event-specific fields, in the order they are written. */
+    Map<String, Object> fields();
+
+    // ---- shared parts -------------------------------------------------------------------------
+
+    record ClientRef(String ip, int port) {
+        Map<String, Object> json() {
+            Map<String, Object> m = new LinkedHashMap<>();
+            m.put("ip", ip);
+            m.put("port", port);
+            return m;
+        }
+    }
+
+    record TargetRef(String host, int port, Optional<String> ip) {
+        Map<String, Object> json() {
+            Map<String, Object> m = new LinkedHashMap<>();
+            m.put("host", host);
+            m.put("port", port);
+            ip.ifPresent(v -> m.put("ip", v));
+            return m;
+        }
+    }
+
+    /**
+     * @param method {@code publickey} or {@code certificate}
+     * @param source {@code local}, {@code iam} or {@code ca}; empty when no source claimed the key
+     */
+    record AuthInfo(String method, Optional<String> source, String keyType, String keyFp,
+                    Optional<String> iamArn, List<String> roles) {
+        Map<String, Object> json() {
+            Map<String, Object> m = new LinkedHashMap<>();
+            m.put("method", method);
+            source.ifPresent(v -> m.put("source", v));
+            m.put("key_type", keyType);
+            m.put("key_fp", keyFp);
+            iamArn.ifPresent(v -> m.put("iam_arn", v));
+            if (!roles.isEmpty()) {
+                m.put("roles", roles);
+            }
+            return m;
+        }
+    }
+
+    // ---- server events ------------------------------------------------------------------------
+
+    record ServerStart(String version, String configDigest, List<String> listen, String crypto) implements AuditEvent {
+        public String name() { return "server.start"; }
+
+        public Map<String, Object> fields() {
+            Map<String, Object> m = new LinkedHashMap<>();
+            m.put("version", version);
+            m.put("config_digest", configDigest);
+            m.put("listen", listen);
+            m.put("crypto", crypto);
+            return m;
+        }
+    }
+
+    record ServerStop(String reason) implements AuditEvent {
+        public String name() { return "server.stop"; }
+
+        public Map<String, Object> fields() {
+            return Map.of("reason", reason);
+        }
+    }
+
+    // ---- session events -----------------------------------------------------------------------
+
+    record SessionOpen(String sessionId, ClientRef client, int serverPort) implements AuditEvent {
+        public String name() { return "session.open"; }
+        public Optional<String> session() { return Optional.of(sessionId); }
+
+        public Map<String, Object> fields() {
+            Map<String, Object> m = new LinkedHashMap<>();
+            m.put("client", client.json());
+            m.put("server_port", serverPort);
+            return m;
+        }
+    }
+
+    record AuthAccept(String sessionId, ClientRef client, String user, AuthInfo auth) implements AuditEvent {
+        public String name() { return "auth.accept"; }
+        public Optional<String> session() { return Optional.of(sessionId); }
+
+        public Map<String, Object> fields() {
+            Map<String, Object> m = new LinkedHashMap<>();
+            m.put("user", user);
+            m.put("client", client.json());
+            m.put("auth", auth.json());
+            return m;
+        }
+    }
+
+    /** @param user the user name the client asked for (hostile input, made printable) */
+    record AuthReject(String sessionId, ClientRef client, String user, Optional<AuthInfo> auth, String reason)
+            implements AuditEvent {
+        public String name() { return "auth.reject"; }
+        public Optional<String> session() { return Optional.of(sessionId); }
+
+        public Map<String, Object> fields() {
+            Map<String, Object> m = new LinkedHashMap<>();
+            m.put("user", user);
+            m.put("client", client.json());
+            auth.ifPresent(a -> m.put("auth", a.json()));
+            m.put("reason", reason);
+            return m;
+        }
+    }
+
+    record ForwardOpen(String sessionId, String user, ClientRef client, long channel, TargetRef target, String rule)
+            implements AuditEvent {
+        public String name() { return "forward.open"; }
+        public Optional<String> session() { return Optional.of(sessionId); }
+
+        public Map<String, Object> fields() {
+            Map<String, Object> m = new LinkedHashMap<>();
+            m.put("user", user);
+            m.put("client", client.json());
+            m.put("channel", channel);
+            m.put("target", target.json());
+            m.put("rule", rule);
+            return m;
+        }
+    }
+
+    record ForwardReject(String sessionId, String user, ClientRef client, long channel, TargetRef target, String reason)
+            implements AuditEvent {
+        public String name() { return "forward.reject"; }
+        public Optional<String> session() { return Optional.of(sessionId); }
+
+        public Map<String, Object> fields() {
+            Map<String, Object> m = new LinkedHashMap<>();
+            m.put("user", user);
+            m.put("client", client.json());
+            m.put("channel", channel);
+            m.put("target", target.json());
+            m.put("reason", reason);
+            return m;
+        }
+    }
+
+    record ForwardClose(String sessionId, String user, long channel, TargetRef target, long bytesUp, long bytesDown,
+                        long durationMs) implements AuditEvent {
+        public String name() { return "forward.close"; }
+        public Optional<String> session() { return Optional.of(sessionId); }
+
+        public Map<String, Object> fields() {
+            Map<String, Object> m = new LinkedHashMap<>();
+            m.put("user", user);
+            m.put("channel", channel);
+            m.put("target", target.json());
+            m.put("bytes_up", bytesUp);
+            m.put("bytes_down", bytesDown);
+            m.put("duration_ms", durationMs);
+            return m;
+        }
+    }
+
+    /**
+     * @param request {@code shell}, {@code exec}, {@code subsystem}, {@code tcpip-forward},
+     *                {@code agent}, {@code x11}, {@code tun}, {@code streamlocal}, ...
+     */
+    record RequestReject(String sessionId, String user, ClientRef client, String request, String reason)
+            implements AuditEvent {
+        public String name() { return "request.reject"; }
+        public Optional<String> session() { return Optional.of(sessionId); }
+
+        public Map<String, Object> fields() {
+            Map<String, Object> m = new LinkedHashMap<>();
+            if (user != null) {
+                m.put("user", user);
+            }
+            m.put("client", client.json());
+            m.put("request", request);
+            m.put("reason", reason);
+            return m;
+        }
+    }
+
+    /**
+     * @param reason {@code revoked}, {@code admin}, {@code idle}, {@code max_duration}, {@code shutdown},
+     *               and the connection limits: {@code max_unauthenticated}, {@code auth_penalty},
+     *               {@code max_sessions_per_user}
+     */
+    record SessionTerminate(String sessionId, Optional<String> user, ClientRef client, String reason)
+            implements AuditEvent {
+        public String name() { return "session.terminate"; }
+        public Optional<String> session() { return Optional.of(sessionId); }
+
+        public Map<String, Object> fields() {
+            Map<String, Object> m = new LinkedHashMap<>();
+            user.ifPresent(u -> m.put("user", u));
+            m.put("client", client.json());
+            m.put("reason", reason);
+            return m;
+        }
+    }
+
+    record SessionClose(String sessionId, Optional<String> user, ClientRef client, int channels, long bytesUp,
+                        long bytesDown, long durationMs, String reason) implements AuditEvent {
+        public String name() { return "session.close"; }
+        public Optional<String> session() { return Optional.of(sessionId); }
+
+        public Map<String, Object> fields() {
+            Map<String, Object> m = new LinkedHashMap<>();
+            user.ifPresent(u -> m.put("user", u));
+            m.put("client", client.json());
+            m.put("channels", channels);
+            m.put("bytes_up", bytesUp);
+            m.put("bytes_down", bytesDown);
+            m.put("duration_ms", durationMs);
+            m.put("reason", reason);
+            return m;
+        }
+    }
+}

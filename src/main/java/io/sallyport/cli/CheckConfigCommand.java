@@ -1,0 +1,32 @@
+package io.sallyport.cli;
+
+import io.sallyport.config.Config;
+import io.sallyport.config.ConfigLoader;
+import io.sallyport.config.EffectiveConfig;
+import io.sallyport.net.TargetResolver;
+import java.nio.file.Path;
+import java.util.concurrent.Callable;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+@Command(name = "check-config",
+        description = "Validate the config and print the effective policy; exit 2 listing every problem as FILE:LINE: key: message.")
+final class CheckConfigCommand implements Callable<Integer> {
+    @Option(names = {"-c", "--config"}, paramLabel = "FILE", description = "Config file (default: ${DEFAULT-VALUE}).",
+            defaultValue = RunCommand.DEFAULT_CONFIG)
+    Path config;
+
+    @CommandLine.Spec
+    CommandLine.Model.CommandSpec spec;
+
+    @Override
+    public Integer call() throws Exception {
+        Config c = ConfigLoader.load(config);
+        ServerAssembly.validate(c, TargetResolver.system());
+        spec.commandLine().getOut().print(EffectiveConfig.render(c));
+        spec.commandLine().getOut().println(config + ": OK");
+        spec.commandLine().getOut().flush();
+        return Main.OK;
+    }
+}

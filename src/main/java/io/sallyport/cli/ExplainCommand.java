@@ -1,0 +1,88 @@
+package io.sallyport.cli;
+
+import io.sallyport.config.Config;
+import io.sallyport.config.ConfigLoader;
+import io.sallyport.identity.Identity;
+import io.sallyport.net.IpLiterals;
+import io.sallyport.net.TargetResolver;
+import io.sallyport.policy.Decision;
+import java.io.PrintWriter;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.Callable;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/**
+ * Prints the policy decision for one user and target, exactly as the server would take it: the
+ * same {@link io.sallyport.policy.ForwardingPolicy}, the same resolver, the same {@link Decision}.
+ * Exit 0 whether allowed or denied: the answer is the output.
+ */
+@Command(name = "explain", description = "Show the policy decision for one user and target, with the rule or the reason.")
+final class ExplainCommand implements Callable<Integer> {
+    @Option(names = {"-c", "--config"}, paramLabel = "FILE", defaultValue = RunCommand.DEFAULT_CONFIG,
+            description = "Config file (default: ${DEFAULT-VALUE}).")
+    Path config;
+
+    @Option(names = "--user", required = true, paramLabel = "U", description = "SSH user name.")
+    String user;
+
+    @Option(names = "--target", required = true, paramLabel = "HOST:PORT", description = "Target as the client would send it.")
+    String target;
+
+    @Option(names = "--from", paramLabel = "IP", description = "Client address (checked against certificate source-address options).")
+    String from;
+
+    @CommandLine.Spec
+    CommandLine.Model.CommandSpec spec;
+
+    @Override
+    public Integer call() throws Exception {
+        int colon = target.lastIndexOf(':');
+        if (colon <= 0 || colon == target.length() - 1 || !target.substring(colon + 1).matches("[0-9]{1,5}")) {
+            throw new Main.UsageException("--target must be HOST:PORT, e.g. 10.0.3.17:22 or db.internal.corp:5432");
+        }
+        String host = target.substring(0, colon);
+        if (host.startsWith("[") && host.endsWith("]")) {
+            host = host.substring(1, host.length() - 1);
+        }
+        int port = Integer.parseInt(target.substring(colon + 1));
+        if (from != null && IpLiterals.parse(from).isEmpty()) {
+            throw new Main.UsageException("--from must be an IP address, not '" + from + "'");
+        }
+
+        Config c = ConfigLoader.load(config);
+        ServerAssembly.Validated v = ServerAssembly.validate(c, TargetResolver.system());
+        PrintWriter out = spec.commandLine().getOut();
+        out.printf("user:     %s%n", user);
+        out.printf("target:   %s:%d%n", host, port);
+        if (from != null) {
+            out.printf("from:     %s%n", IpLiterals.format(IpLiterals.parse(from).get()));
+        }
+        out.printf("identity: config only (%s)%n", c.source());
+
+        Optional<Identity> identity = v.local().lookup(user);
+        if (identity.isEmpty()) {
+            out.println("decision: DENY");
+            out.printf("reason:   no user '%s' in identity.local; no login, so no tunnel%n", user);
+            out.flush();
+            return Main.OK;
+        }
+        List<String> roles = identity.get().roles();
+        out.printf("roles:    %s%n", roles.isEmpty() ? "(none)" : String.join(", ", roles));
+        Decision d = v.policy().decide(roles, host, port);
+        if (d instanceof Decision.Allow allow) {
+            out.println("decision: ALLOW");
+            out.printf("rule:     %s (role %s)%n", allow.rule(), allow.role());
+            out.printf("connects: %s:%d%n", IpLiterals.format(allow.address()), port);
+        } else {
+            Decision.Deny deny = (Decision.Deny) d;
+            out.println("decision: DENY");
+            out.printf("reason:   %s%n", deny.reason());
+        }
+        out.flush();
+        return Main.OK;
+    }
+}

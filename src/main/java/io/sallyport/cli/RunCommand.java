@@ -1,0 +1,44 @@
+package io.sallyport.cli;
+
+import io.sallyport.audit.Auditor;
+import io.sallyport.config.Config;
+import io.sallyport.config.ConfigLoader;
+import io.sallyport.net.TargetResolver;
+import io.sallyport.ssh.BastionServer;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+@Command(name = "run", description = "Run the server in the foreground (what systemd starts).")
+final class RunCommand implements Callable<Integer> {
+    static final String DEFAULT_CONFIG = "/etc/sallyport/sallyport.yaml";
+
+    @Option(names = {"-c", "--config"}, paramLabel = "FILE", description = "Config file (default: ${DEFAULT-VALUE}).",
+            defaultValue = DEFAULT_CONFIG)
+    Path config;
+
+    @Override
+    public Integer call() throws Exception {
+        Config c = ConfigLoader.load(config);
+        ServerAssembly.Validated v = ServerAssembly.validate(c, TargetResolver.system());
+        Auditor auditor = ServerAssembly.auditor(c, System.out, List.of());
+        BastionServer server = ServerAssembly.server(v, auditor);
+        server.start();
+        runUntilStopped(server, auditor);
+        return Main.OK;
+    }
+
+    /** Blocks until SIGTERM/SIGINT, then shuts down in order: sessions, listener, audit. */
+    static void runUntilStopped(BastionServer server, Auditor auditor) throws InterruptedException {
+        CountDownLatch done = new CountDownLatch(1);
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            server.stop("shutdown");
+            auditor.close();
+            done.countDown();
+        }, "sallyport-shutdown"));
+        done.await();
+    }
+}

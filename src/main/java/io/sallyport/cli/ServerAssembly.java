@@ -1,0 +1,92 @@
+package io.sallyport.cli;
+
+import io.sallyport.audit.AuditSink;
+import io.sallyport.audit.Auditor;
+import io.sallyport.audit.JsonLinesFileSink;
+import io.sallyport.audit.StdoutSink;
+import io.sallyport.config.Config;
+import io.sallyport.config.ConfigException;
+import io.sallyport.config.ConfigProblem;
+import io.sallyport.identity.IdentitySource;
+import io.sallyport.identity.KeyPolicy;
+import io.sallyport.identity.LocalIdentities;
+import io.sallyport.identity.Logins;
+import io.sallyport.net.OwnAddresses;
+import io.sallyport.net.TargetResolver;
+import io.sallyport.policy.ForwardingPolicy;
+import io.sallyport.policy.PolicyCompiler;
+import io.sallyport.ssh.BastionServer;
+import io.sallyport.ssh.HostKeyStore;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.net.InetAddress;
+import java.net.UnknownHostException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.KeyPair;
+import java.time.Clock;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Builds a runnable server from a loaded {@link Config}: the second half of validation (key lines,
+ * rules) and the wiring of identity, policy, audit and SSH. {@code run}, {@code demo} and the
+ * integration tests all go through here, so they run the same server.
+ */
+public final class ServerAssembly {
+    private ServerAssembly() {}
+
+    /** Everything derived from the config that can be checked without side effects. */
+    public record Validated(Config config, Logins logins, ForwardingPolicy policy, LocalIdentities local) {}
+
+    /** @throws ConfigException with every problem found, each with its file and line */
+    public static Validated validate(Config config, TargetResolver resolver) throws ConfigException {
+        List<ConfigProblem> problems = new ArrayList<>();
+        LocalIdentities local = LocalIdentities.from(config, problems);
+        List<InetAddress> listening = new ArrayList<>();
+        for (Config.HostPort hp : config.listen()) {
+            try {
+                listening.add(InetAddress.getByName(hp.host()));
+            } catch (UnknownHostException e) {
+                // the loader only lets IP literals through; nothing to add
+            }
+        }
+        ForwardingPolicy policy = PolicyCompiler.compile(config, resolver, new OwnAddresses(listening), problems);
+        if (!problems.isEmpty()) {
+            throw new ConfigException(problems);
+        }
+        List<IdentitySource> sources = List.of(local);
+        Logins logins = new Logins(new KeyPolicy(config.policy().minRsaBits()), sources);
+        return new Validated(config, logins, policy, local);
+    }
+
+    /** The audit sinks the config asks for, plus any given (tests add a recording sink). */
+    public static Auditor auditor(Config config, PrintStream stdout, List<AuditSink> extra) throws IOException {
+        List<AuditSink> sinks = new ArrayList<>(extra);
+        if (config.audit().file().isPresent()) {
+            sinks.add(new JsonLinesFileSink(config.audit().file().get()));
+        }
+        if (config.audit().stdout()) {
+            sinks.add(new StdoutSink(stdout));
+        }
+        return new Auditor(instanceName(), Clock.systemUTC(), sinks);
+    }
+
+    public static BastionServer server(Validated v, Auditor auditor) throws IOException {
+        List<KeyPair> hostKeys = HostKeyStore.loadOrGenerate(v.config().hostKeys());
+        return new BastionServer(v.config(), hostKeys, v.logins(), v.policy(), auditor);
+    }
+
+    /** Outside EC2 the instance is named by its host name. */
+    static String instanceName() {
+        String env = System.getenv("HOSTNAME");
+        if (env != null && !env.isBlank()) {
+            return env.trim();
+        }
+        try {
+            return Files.readString(Path.of("/etc/hostname")).trim();
+        } catch (IOException e) {
+            return "localhost";
+        }
+    }
+}

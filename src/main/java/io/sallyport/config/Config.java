@@ -1,0 +1,116 @@
+package io.sallyport.config;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * The validated, immutable runtime configuration. Built only by {@link ConfigLoader}; every value
+ * here has passed validation, and every collection is unmodifiable.
+ *
+ * <p>Values that the operator wrote and that later rooms must report back with a line number
+ * (allow rules, key lines) are kept as {@link Located} so that a later validation step can still
+ * point at {@code FILE:LINE}.
+ */
+public record Config(
+        Path source,
+        List<HostPort> listen,
+        List<Path> hostKeys,
+        Optional<Path> hostCertificate,
+        CryptoProfile crypto,
+        ProxyProtocol proxyProtocol,
+        Identity identity,
+        Policy policy,
+        Limits limits,
+        Audit audit,
+        Admin admin) {
+
+    /** A {@code host:port} pair as written; {@code host} has IPv6 brackets removed. */
+    public record HostPort(String host, int port) {
+        @Override
+        public String toString() {
+            return host.indexOf(':') >= 0 ? "[" + host + "]:" + port : host + ":" + port;
+        }
+    }
+
+    /** A value together with where it was written, for error messages after parsing. */
+    public record Located<T>(T value, int line, String keyPath) {}
+
+    public enum CryptoProfile {
+        MODERN, PQ_ONLY, COMPAT;
+
+        /** The spelling used in the config file: {@code modern}, {@code pq-only}, {@code compat}. */
+        public String configName() {
+            return name().toLowerCase(java.util.Locale.ROOT).replace('_', '-');
+        }
+    }
+
+    /** Only these CIDRs may send a PROXY header. Cidrs are kept as written; validated by the loader. */
+    public record ProxyProtocol(boolean enabled, List<String> trustedSources) {}
+
+    public record Identity(Map<String, LocalUser> localUsers, Iam iam, Certificates certificates) {}
+
+    /** A user of {@code identity.local.users}; {@code keys} are OpenSSH public key lines. */
+    public record LocalUser(String name, List<String> roles, List<Located<String>> keys) {}
+
+    public record Iam(
+            boolean enabled,
+            Optional<String> endpoint,
+            String region,
+            Duration refresh,
+            Duration maxStaleness,
+            String pathPrefix,
+            String allowTag,
+            List<String> allowGroups,
+            String rolesTag,
+            String keyTagPrefix,
+            Map<String, List<String>> groupRoles) {}
+
+    public record Certificates(
+            Duration maxValidity,
+            Duration clockSkew,
+            Optional<Path> revoked,
+            List<Authority> authorities) {}
+
+    public record Authority(String name, Located<String> publicKey, List<String> grantableRoles) {}
+
+    /** {@code allow} rules are kept as written (with their lines); the loader has checked their syntax. */
+    public record Role(String name, List<Located<String>> allow) {}
+
+    public record Policy(
+            Map<String, Role> roles,
+            List<String> privateNetworks,
+            List<String> deny,
+            boolean unsafeAllowLoopback,
+            int minRsaBits,
+            int maxSessionsPerUser,
+            Duration idleTimeout,
+            Duration maxSessionDuration) {}
+
+    public record Limits(
+            int maxUnauthenticated,
+            Duration loginGraceTime,
+            int maxAuthAttempts,
+            Duration authFailurePenalty) {}
+
+    public enum SpoolFullAction { REFUSE_NEW_SESSIONS, DROP_OLDEST }
+
+    public record Audit(
+            Optional<Path> file,
+            boolean stdout,
+            Path spoolDir,
+            SpoolFullAction onSpoolFull,
+            CloudWatch cloudwatch) {}
+
+    public record CloudWatch(
+            boolean enabled,
+            Optional<String> endpoint,
+            Optional<String> region,
+            String logGroup,
+            String logStream,
+            boolean createLogGroup) {}
+
+    public record Admin(Path socket, Optional<HostPort> metricsListen) {}
+}

@@ -1,0 +1,181 @@
+package io.sallyport.policy;
+
+import io.sallyport.net.Cidr;
+import io.sallyport.net.DenyList;
+import io.sallyport.net.IpLiterals;
+import io.sallyport.net.Printable;
+import io.sallyport.net.TargetResolver;
+import java.net.InetAddress;
+import java.net.UnknownHostException;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * Pure forwarding decisions: {@code (roles, host, port) → Decision}. Deny by default.
+ *
+ * <p>Order of checks, each one final:
+ * <ol>
+ *   <li>An address literal in any spelling is normalised first ({@link IpLiterals}).</li>
+ *   <li>A name is only resolved if some rule of the user could allow it, so a user cannot make the
+ *       bastion look up arbitrary names.</li>
+ *   <li>The name is resolved once; every address it has must pass the deny list and lie in
+ *       {@code private_networks}, or the whole request is refused.</li>
+ *   <li>The first address is pinned: the caller connects to it and never resolves again (threat:
+ *       DNS rebinding, a second lookup answering with a denied address).</li>
+ *   <li>Built-in and operator deny lists beat every allow rule.</li>
+ * </ol>
+ *
+ * <p>{@link #decide} may block on DNS: call it off the SSH I/O threads.
+ */
+public final class ForwardingPolicy {
+    private final Map<String, List<AllowRule>> rulesByRole;
+    private final List<Cidr> privateNetworks;
+    private final DenyList denyList;
+    private final TargetResolver resolver;
+
+    public ForwardingPolicy(Map<String, List<AllowRule>> rulesByRole, List<Cidr> privateNetworks,
+                            DenyList denyList, TargetResolver resolver) {
+        Map<String, List<AllowRule>> copy = new LinkedHashMap<>();
+        rulesByRole.forEach((role, rules) -> copy.put(role, List.copyOf(rules)));
+        this.rulesByRole = java.util.Collections.unmodifiableMap(copy);
+        this.privateNetworks = List.copyOf(privateNetworks);
+        this.denyList = denyList;
+        this.resolver = resolver;
+    }
+
+    public Map<String, List<AllowRule>> rulesByRole() {
+        return rulesByRole;
+    }
+
+    public DenyList denyList() {
+        return denyList;
+    }
+
+    public Decision decide(Collection<String> roles, String host, int port) {
+        if (port < 1 || port > 65535) {
+            return new Decision.Deny("port " + port + " is outside 1-65535");
+        }
+        if (host == null || host.isEmpty()) {
+            return new Decision.Deny("empty target host");
+        }
+        Optional<InetAddress> literal = IpLiterals.parse(host);
+        if (literal.isPresent()) {
+            return decideAddress(roles, literal.get(), port);
+        }
+        return decideName(roles, host, port);
+    }
+
+    private Decision decideAddress(Collection<String> roles, InetAddress address, int port) {
+        Optional<String> denied = denyList.reasonToDeny(address);
+        if (denied.isPresent()) {
+            return new Decision.Deny(denied.get(), Optional.of(address));
+        }
+        for (String role : roles) {
+            for (AllowRule rule : rulesByRole.getOrDefault(role, List.of())) {
+                if (rule instanceof AllowRule.AddressRule a && a.matches(address, port)) {
+                    return new Decision.Allow(role, rule.text(), address);
+                }
+            }
+        }
+        return new Decision.Deny("no rule of role(s) " + rolesText(roles) + " allows "
+                + IpLiterals.format(address) + ":" + port, Optional.of(address));
+    }
+
+    private Decision decideName(Collection<String> roles, String host, int port) {
+        String name = normaliseName(host);
+        if (name == null) {
+            return new Decision.Deny("'" + Printable.of(host) + "' is neither an IP address nor a valid host name");
+        }
+        String nameRole = null;
+        String nameRule = null;
+        boolean addressRuleOnPort = false;
+        for (String role : roles) {
+            for (AllowRule rule : rulesByRole.getOrDefault(role, List.of())) {
+                if (nameRule == null && rule instanceof AllowRule.NameRule n && n.matches(name, port)) {
+                    nameRole = role;
+                    nameRule = rule.text();
+                }
+                addressRuleOnPort |= rule instanceof AllowRule.AddressRule && rule.ports().contains(port);
+            }
+        }
+        if (nameRule == null && !addressRuleOnPort) {
+            return new Decision.Deny("no rule of role(s) " + rolesText(roles) + " allows " + name + ":" + port);
+        }
+        List<InetAddress> addresses;
+        try {
+            addresses = resolver.resolve(name);
+        } catch (UnknownHostException e) {
+            return new Decision.Deny(name + " does not resolve");
+        } catch (RuntimeException e) {
+            return new Decision.Deny(name + " could not be resolved: " + e.getClass().getSimpleName());
+        }
+        if (addresses == null || addresses.isEmpty()) {
+            return new Decision.Deny(name + " does not resolve");
+        }
+        List<InetAddress> checked = new ArrayList<>();
+        for (InetAddress raw : addresses) {
+            InetAddress a = IpLiterals.canonical(raw);
+            Optional<String> denied = denyList.reasonToDeny(a);
+            if (denied.isPresent()) {
+                return new Decision.Deny(name + " resolves to " + denied.get(), Optional.of(a));
+            }
+            if (!isPrivate(a)) {
+                return new Decision.Deny(name + " resolves to " + IpLiterals.format(a)
+                        + ", outside policy.private_networks", Optional.of(a));
+            }
+            checked.add(a);
+        }
+        InetAddress pinned = checked.get(0);
+        if (nameRule != null) {
+            return new Decision.Allow(nameRole, nameRule, pinned);
+        }
+        for (String role : roles) {
+            for (AllowRule rule : rulesByRole.getOrDefault(role, List.of())) {
+                if (rule instanceof AllowRule.AddressRule a && a.matches(pinned, port)) {
+                    return new Decision.Allow(role, rule.text(), pinned);
+                }
+            }
+        }
+        return new Decision.Deny("no rule of role(s) " + rolesText(roles) + " allows " + name + ":" + port
+                + " (resolved to " + IpLiterals.format(pinned) + ")", Optional.of(pinned));
+    }
+
+    private boolean isPrivate(InetAddress a) {
+        if (denyList.allowsLoopback() && a.isLoopbackAddress()) {
+            return true;
+        }
+        for (Cidr c : privateNetworks) {
+            if (c.contains(a)) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** Lower-case, without a trailing dot; null when not a syntactically valid DNS name. */
+    static String normaliseName(String host) {
+        String n = host.toLowerCase(Locale.ROOT);
+        if (n.endsWith(".")) {
+            n = n.substring(0, n.length() - 1);
+        }
+        if (n.isEmpty() || n.length() > 253) {
+            return null;
+        }
+        for (String label : n.split("\\.", -1)) {
+            if (!label.matches("[a-z0-9_]([a-z0-9_-]{0,61}[a-z0-9_])?")) {
+                return null;
+            }
+        }
+        return n;
+    }
+
+    private static String rolesText(Collection<String> roles) {
+        return roles.isEmpty() ? "(none)" : String.join(",", roles);
+    }
+
+}

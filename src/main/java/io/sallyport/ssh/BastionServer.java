@@ -1,0 +1,194 @@
+package io.sallyport.ssh;
+
+import io.sallyport.audit.AuditEvent;
+import io.sallyport.audit.Auditor;
+import io.sallyport.config.Config;
+import io.sallyport.identity.Logins;
+import io.sallyport.policy.ForwardingPolicy;
+import java.io.IOException;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.SocketAddress;
+import java.security.KeyPair;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.ThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.apache.sshd.common.channel.ChannelFactory;
+import org.apache.sshd.common.compression.BuiltinCompressions;
+import org.apache.sshd.common.global.KeepAliveHandler;
+import org.apache.sshd.common.keyprovider.KeyPairProvider;
+import org.apache.sshd.common.session.ConnectionService;
+import org.apache.sshd.common.channel.RequestHandler;
+import org.apache.sshd.common.util.net.SshdSocketAddress;
+import org.apache.sshd.core.CoreModuleProperties;
+import org.apache.sshd.server.ServerBuilder;
+import org.apache.sshd.server.SshServer;
+import org.apache.sshd.server.auth.pubkey.UserAuthPublicKeyFactory;
+import org.apache.sshd.server.global.NoMoreSessionsHandler;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The jump server: MINA SSHD configured as nothing but a {@code direct-tcpip} relay.
+ *
+ * <p>What differs from {@code SshServer.setUpDefaultServer()}, and why: only {@code publickey}
+ * authentication (no password, keyboard-interactive, host-based or GSSAPI); only the algorithms of
+ * the configured crypto profile (no SHA-1, no zlib); no shell, exec, subsystem, SFTP, remote
+ * forwarding, agent or X11 (each refused and audited); MINA's idle timeout off in favour of ours,
+ * which counts tunnel bytes in both directions and is audited.
+ */
+public final class BastionServer implements AutoCloseable {
+    private static final Logger log = LoggerFactory.getLogger(BastionServer.class);
+
+    private final Config config;
+    private final Auditor auditor;
+    private final SessionRegistry registry;
+    private final ExecutorService decisions;
+    private final Server sshd;
+    private volatile boolean stopped;
+
+    /** MINA's server, able to listen on more than one host:port pair. */
+    private static final class Server extends SshServer {
+        void bindMore(List<InetSocketAddress> more) throws IOException {
+            for (InetSocketAddress a : more) {
+                acceptor.bind(a);
+            }
+        }
+    }
+
+    public BastionServer(Config config, List<KeyPair> hostKeys, Logins logins, ForwardingPolicy policy, Auditor auditor) {
+        this.config = config;
+        this.auditor = auditor;
+        this.registry = new SessionRegistry(auditor, config.limits(), config.policy());
+        this.decisions = decisionExecutor();
+        BastionContext context = new BastionContext(auditor, policy, policy.denyList(), registry, decisions);
+
+        Config.CryptoProfile crypto = config.crypto();
+        ServerBuilder builder = ServerBuilder.builder()
+                .factory(Server::new)
+                .keyExchangeFactories(org.apache.sshd.common.NamedFactory.setUpTransformedFactories(false, CryptoProfiles.keyExchanges(crypto), ServerBuilder.DH2KEX))
+                .cipherFactories(new ArrayList<>(CryptoProfiles.ciphers(crypto)))
+                .macFactories(new ArrayList<>(CryptoProfiles.macs(crypto)))
+                .signatureFactories(new ArrayList<>(CryptoProfiles.signatures(crypto)))
+                .compressionFactories(List.of(BuiltinCompressions.none))
+                .channelFactories(channels(context))
+                .globalRequestHandlers(globalRequests(context))
+                .forwardingFilter(new PinnedAddressFilter(policy.denyList()))
+                .publickeyAuthenticator(new BastionAuthenticator(logins, auditor, registry, config.policy().maxSessionsPerUser()));
+        Server server = (Server) builder.build();
+        server.setUserAuthFactories(List.of(UserAuthPublicKeyFactory.INSTANCE));
+        server.setKeyboardInteractiveAuthenticator(null);
+        server.setPasswordAuthenticator(null);
+        server.setHostBasedAuthenticator(null);
+        server.setGSSAuthenticator(null);
+        server.setShellFactory(null);
+        server.setCommandFactory(null);
+        server.setSubsystemFactories(List.of());
+        server.setKeyPairProvider(KeyPairProvider.wrap(hostKeys));
+        server.addSessionListener(registry);
+
+        CoreModuleProperties.AUTH_TIMEOUT.set(server, config.limits().loginGraceTime());
+        CoreModuleProperties.MAX_AUTH_REQUESTS.set(server, config.limits().maxAuthAttempts());
+        // Idle time is enforced by SessionRegistry, which sees tunnel bytes in both directions;
+        // MINA's own idle timer only sees messages from the client.
+        CoreModuleProperties.IDLE_TIMEOUT.set(server, java.time.Duration.ZERO);
+        CoreModuleProperties.SERVER_IDENTIFICATION.set(server, "sallyport");
+        CoreModuleProperties.TCP_NODELAY.set(server, true);
+        CoreModuleProperties.SOCKET_KEEPALIVE.set(server, true);
+
+        Config.HostPort first = config.listen().get(0);
+        server.setHost(first.host());
+        server.setPort(first.port());
+        this.sshd = server;
+    }
+
+    private static List<ChannelFactory> channels(BastionContext context) {
+        return List.of(
+                ForwardingChannel.factory(context),
+                RefusedSessionChannel.factory(context),
+                RefusedChannelType.factory(context, "tun@openssh.com", "tun"),
+                RefusedChannelType.factory(context, "direct-streamlocal@openssh.com", "streamlocal"));
+    }
+
+    private static List<RequestHandler<ConnectionService>> globalRequests(BastionContext context) {
+        return List.of(KeepAliveHandler.INSTANCE, NoMoreSessionsHandler.INSTANCE, new RefusedGlobalRequests(context));
+    }
+
+    /** DNS lookups for forwarding decisions: bounded, so a flood of requests queues instead of spawning threads. */
+    private static ExecutorService decisionExecutor() {
+        AtomicInteger n = new AtomicInteger();
+        ThreadPoolExecutor pool = new ThreadPoolExecutor(8, 8, 60, TimeUnit.SECONDS, new LinkedBlockingQueue<>(10_000), r -> {
+            Thread t = new Thread(r, "sallyport-decide-" + n.incrementAndGet());
+            t.setDaemon(true);
+            return t;
+        });
+        pool.allowCoreThreadTimeOut(true);
+        return pool;
+    }
+
+    public void start() throws IOException {
+        sshd.start();
+        List<InetSocketAddress> more = new ArrayList<>();
+        for (Config.HostPort hp : config.listen().subList(1, config.listen().size())) {
+            more.add(new InetSocketAddress(InetAddress.getByName(hp.host()), hp.port()));
+        }
+        sshd.bindMore(more);
+        log.info("sallyport {} listening on {}", io.sallyport.Version.sallyport(), boundAddresses());
+        if (config.policy().unsafeAllowLoopback()) {
+            log.warn("policy.unsafe_allow_loopback is on: tunnels may reach this machine's loopback services."
+                    + " Use it for demo and tests only, never in production.");
+        }
+        auditor.emit(new AuditEvent.ServerStart(io.sallyport.Version.sallyport(), configDigest(config),
+                boundAddresses().stream().map(a -> io.sallyport.net.IpLiterals.format(a.getAddress()) + ":" + a.getPort()).toList(),
+                config.crypto().configName()));
+    }
+
+    /** SHA-256 over the effective configuration, so an audit reader can tell which config was live. */
+    static String configDigest(Config config) {
+        try {
+            byte[] d = java.security.MessageDigest.getInstance("SHA-256")
+                    .digest(config.toString().getBytes(java.nio.charset.StandardCharsets.UTF_8));
+            return "sha256:" + java.util.HexFormat.of().formatHex(d);
+        } catch (java.security.NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    public List<InetSocketAddress> boundAddresses() {
+        List<InetSocketAddress> out = new ArrayList<>();
+        for (SocketAddress a : sshd.getBoundAddresses()) {
+            if (a instanceof InetSocketAddress i) {
+                out.add(i);
+            } else if (a instanceof SshdSocketAddress s) {
+                out.add(s.toInetSocketAddress());
+            }
+        }
+        return out;
+    }
+
+    /** Ends every live session (audited {@code shutdown}), stops listening, and emits {@code server.stop}. */
+    public synchronized void stop(String reason) {
+        if (stopped) {
+            return;
+        }
+        stopped = true;
+        registry.terminateAll("shutdown");
+        try {
+            sshd.stop(false);
+        } catch (IOException e) {
+            log.warn("stopping the SSH server: {}", e.toString());
+        }
+        decisions.shutdownNow();
+        registry.close();
+        auditor.emit(new AuditEvent.ServerStop(reason));
+    }
+
+    @Override
+    public void close() {
+        stop("shutdown");
+    }
+}

@@ -1,0 +1,99 @@
+package io.sallyport.ssh;
+
+import io.sallyport.config.Config.CryptoProfile;
+import java.util.ArrayList;
+import java.util.List;
+import org.apache.sshd.common.NamedResource;
+import org.apache.sshd.common.cipher.BuiltinCiphers;
+import org.apache.sshd.common.kex.BuiltinDHFactories;
+import org.apache.sshd.common.mac.BuiltinMacs;
+import org.apache.sshd.common.signature.BuiltinSignatures;
+
+/**
+ * The SSH algorithms of each {@code crypto} profile (SPEC §6), in preference order.
+ *
+ * <p>{@code modern}: post-quantum hybrid key exchange first, then curve25519; AES-GCM first
+ * (the JDK's AES-NI intrinsics make it several times faster than MINA's pure-Java ChaCha20), then
+ * chacha20-poly1305, then AES-CTR with encrypt-then-MAC SHA-2 MACs. No SHA-1, CBC, NIST-curve key
+ * exchange or finite-field Diffie-Hellman. Strict key exchange (the Terrapin countermeasure) is
+ * negotiated by MINA whenever the client offers it.
+ *
+ * <p>{@code compat} adds, for older clients: ECDH on NIST curves (OpenSSH 5.7+ without
+ * curve25519), diffie-hellman-group16/18-sha512 and group-exchange-sha256 (PuTTY, old libssh),
+ * and non-ETM hmac-sha2 MACs. Still never SHA-1, CBC, RC4, 3DES, group1/group14.
+ */
+public final class CryptoProfiles {
+    private CryptoProfiles() {}
+
+    /** Key exchange algorithms, most preferred first. */
+    public static List<BuiltinDHFactories> keyExchanges(CryptoProfile profile) {
+        List<BuiltinDHFactories> pq = List.of(
+                BuiltinDHFactories.mlkem768x25519,
+                BuiltinDHFactories.sntrup761x25519,
+                BuiltinDHFactories.sntrup761x25519_openssh);
+        List<BuiltinDHFactories> out = new ArrayList<>(pq);
+        if (profile != CryptoProfile.PQ_ONLY) {
+            out.add(BuiltinDHFactories.curve25519);
+            out.add(BuiltinDHFactories.curve25519_libssh);
+        }
+        if (profile == CryptoProfile.COMPAT) {
+            out.add(BuiltinDHFactories.ecdhp256);
+            out.add(BuiltinDHFactories.ecdhp384);
+            out.add(BuiltinDHFactories.ecdhp521);
+            out.add(BuiltinDHFactories.dhgex256);
+            out.add(BuiltinDHFactories.dhg16_512);
+            out.add(BuiltinDHFactories.dhg18_512);
+        }
+        return supported(out);
+    }
+
+    public static List<BuiltinCiphers> ciphers(CryptoProfile profile) {
+        return supported(List.of(
+                BuiltinCiphers.aes256gcm,
+                BuiltinCiphers.aes128gcm,
+                BuiltinCiphers.cc20p1305_openssh,
+                BuiltinCiphers.aes256ctr,
+                BuiltinCiphers.aes192ctr,
+                BuiltinCiphers.aes128ctr));
+    }
+
+    public static List<BuiltinMacs> macs(CryptoProfile profile) {
+        List<BuiltinMacs> out = new ArrayList<>(List.of(BuiltinMacs.hmacsha256etm, BuiltinMacs.hmacsha512etm));
+        if (profile == CryptoProfile.COMPAT) {
+            out.add(BuiltinMacs.hmacsha256);
+            out.add(BuiltinMacs.hmacsha512);
+        }
+        return supported(out);
+    }
+
+    /**
+     * Signature algorithms: what the host key signs with, what user keys may sign with, and what
+     * {@code server-sig-algs} advertises. No {@code ssh-rsa} (SHA-1) and no DSA in any profile.
+     */
+    public static List<BuiltinSignatures> signatures(CryptoProfile profile) {
+        return supported(List.of(
+                BuiltinSignatures.ed25519,
+                BuiltinSignatures.sk_ssh_ed25519,
+                BuiltinSignatures.nistp256,
+                BuiltinSignatures.nistp384,
+                BuiltinSignatures.nistp521,
+                BuiltinSignatures.sk_ecdsa_sha2_nistp256,
+                BuiltinSignatures.rsaSHA512,
+                BuiltinSignatures.rsaSHA256));
+    }
+
+    /** Names, for printing and tests. */
+    public static List<String> names(List<? extends NamedResource> factories) {
+        return factories.stream().map(NamedResource::getName).toList();
+    }
+
+    private static <T extends org.apache.sshd.common.OptionalFeature> List<T> supported(List<T> wanted) {
+        List<T> out = new ArrayList<>();
+        for (T t : wanted) {
+            if (t.isSupported()) {
+                out.add(t);
+            }
+        }
+        return out;
+    }
+}

@@ -1,0 +1,68 @@
+package io.sallyport.ssh;
+
+import io.sallyport.audit.AuditEvent;
+import java.io.IOException;
+import org.apache.sshd.client.future.DefaultOpenFuture;
+import org.apache.sshd.client.future.OpenFuture;
+import org.apache.sshd.common.SshConstants;
+import org.apache.sshd.common.channel.Channel;
+import org.apache.sshd.common.channel.ChannelFactory;
+import org.apache.sshd.common.channel.exception.SshChannelOpenException;
+import org.apache.sshd.common.session.Session;
+import org.apache.sshd.common.util.buffer.Buffer;
+import org.apache.sshd.server.channel.AbstractServerChannel;
+import org.apache.sshd.server.session.ServerSession;
+
+/**
+ * Channel types a client may ask for but a jump server never grants ({@code tun@openssh.com} from
+ * {@code ssh -w}, {@code direct-streamlocal@openssh.com} for Unix sockets): refused at open, with a
+ * {@code request.reject} event naming what was asked.
+ */
+final class RefusedChannelType extends AbstractServerChannel {
+    private final BastionContext context;
+    private final String request;
+
+    static ChannelFactory factory(BastionContext context, String channelType, String request) {
+        return new ChannelFactory() {
+            @Override
+            public String getName() {
+                return channelType;
+            }
+
+            @Override
+            public Channel createChannel(Session session) {
+                return new RefusedChannelType(context, request);
+            }
+        };
+    }
+
+    private RefusedChannelType(BastionContext context, String request) {
+        super(null);
+        this.context = context;
+        this.request = request;
+    }
+
+    @Override
+    protected OpenFuture doInit(Buffer buffer) {
+        SessionState state = SessionState.of((ServerSession) getSession());
+        if (state != null) {
+            context.auditor().emit(new AuditEvent.RequestReject(state.id, state.user().orElse(null), state.client,
+                    request, request + " is not available on a jump server"));
+        }
+        DefaultOpenFuture f = new DefaultOpenFuture(this, futureLock);
+        f.setException(new SshChannelOpenException(getChannelId(), SshConstants.SSH_OPEN_ADMINISTRATIVELY_PROHIBITED,
+                "administratively prohibited"));
+        close(true);
+        return f;
+    }
+
+    @Override
+    protected void doWriteData(byte[] data, int off, long len) throws IOException {
+        throw new IOException("refused channel");
+    }
+
+    @Override
+    protected void doWriteExtendedData(byte[] data, int off, long len) throws IOException {
+        throw new IOException("refused channel");
+    }
+}

@@ -1,0 +1,242 @@
+package io.sallyport.ssh;
+
+import io.sallyport.audit.AuditEvent;
+import io.sallyport.audit.Auditor;
+import io.sallyport.config.Config;
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.net.SocketAddress;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.apache.sshd.common.SshConstants;
+import org.apache.sshd.common.session.Session;
+import org.apache.sshd.common.session.SessionListener;
+import org.apache.sshd.server.session.ServerSession;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Every live connection, and the limits that span connections: unauthenticated connections,
+ * sessions per user, the per-source penalty after failed logins, idle time and session duration.
+ * Each enforcement is audited as {@code session.terminate} with its reason.
+ */
+final class SessionRegistry implements SessionListener, AutoCloseable {
+    private static final Logger log = LoggerFactory.getLogger(SessionRegistry.class);
+    /** Bound on remembered failing sources, so a spoofing flood cannot exhaust memory. */
+    private static final int MAX_TRACKED_SOURCES = 100_000;
+
+    /**
+     * Failed logins from one source address. Failures count within a window as long as the
+     * penalty; reaching {@code max_auth_attempts} in it refuses the source until {@code untilNanos}.
+     */
+    private record Penalty(int failures, long windowEndNanos, long untilNanos) {
+        boolean expired(long now) {
+            return windowEndNanos - now < 0 && untilNanos - now < 0;
+        }
+    }
+
+    private final Auditor auditor;
+    private final Config.Limits limits;
+    private final Config.Policy policy;
+    private final Map<String, SessionState> live = new ConcurrentHashMap<>();
+    private final Map<String, AtomicInteger> perUser = new ConcurrentHashMap<>();
+    private final Map<String, Penalty> penalties = new ConcurrentHashMap<>();
+    private final AtomicInteger unauthenticated = new AtomicInteger();
+    private final ScheduledExecutorService timer;
+
+    SessionRegistry(Auditor auditor, Config.Limits limits, Config.Policy policy) {
+        this.auditor = auditor;
+        this.limits = limits;
+        this.policy = policy;
+        this.timer = Executors.newSingleThreadScheduledExecutor(r -> {
+            Thread t = new Thread(r, "sallyport-session-timer");
+            t.setDaemon(true);
+            return t;
+        });
+        timer.scheduleWithFixedDelay(this::enforceTimeLimits, 1, 1, TimeUnit.SECONDS);
+    }
+
+    // ---- MINA session lifecycle ---------------------------------------------------------------
+
+    @Override
+    public void sessionCreated(Session session) {
+        ServerSession s = (ServerSession) session;
+        SessionState state = new SessionState(s, clientRef(s.getClientAddress()), localPort(s.getIoSession().getLocalAddress()));
+        s.setAttribute(SessionState.KEY, state);
+        live.put(state.id, state);
+        int pending = unauthenticated.incrementAndGet();
+        auditor.emit(new AuditEvent.SessionOpen(state.id, state.client, state.serverPort));
+
+        Penalty p = penalties.get(state.client.ip());
+        if (p != null && p.untilNanos() - System.nanoTime() > 0) {
+            terminateSoon(state, "auth_penalty", "too many failed logins from your address; try again later");
+        } else if (pending > limits.maxUnauthenticated()) {
+            terminateSoon(state, "max_unauthenticated", "too many unauthenticated connections; try again later");
+        }
+    }
+
+    @Override
+    public void sessionEvent(Session session, Event event) {
+        if (event != Event.Authenticated) {
+            return;
+        }
+        SessionState state = SessionState.of((ServerSession) session);
+        SessionState.PendingLogin login = state == null ? null : state.pending;
+        if (login == null) {
+            // MINA says authenticated but our authenticator never accepted: impossible with only
+            // publickey configured. Fail closed.
+            log.error("session authenticated without an accepted key; closing it");
+            session.close(true);
+            return;
+        }
+        state.identity = login.identity();
+        state.auth = login.auth();
+        state.touch();
+        unauthenticated.decrementAndGet();
+        penalties.remove(state.client.ip());
+        int count = perUser.computeIfAbsent(login.identity().user(), u -> new AtomicInteger()).incrementAndGet();
+        auditor.emit(new AuditEvent.AuthAccept(state.id, state.client, login.identity().user(), login.auth()));
+        if (count > policy.maxSessionsPerUser()) {
+            // Two logins raced past the authenticator's check: the later one goes.
+            terminate(state, "max_sessions_per_user", "too many sessions for this user");
+        }
+    }
+
+    @Override
+    public void sessionClosed(Session session) {
+        SessionState state = SessionState.of((ServerSession) session);
+        if (state == null || !state.closed.compareAndSet(false, true)) {
+            return;
+        }
+        live.remove(state.id);
+        for (ForwardingChannel tunnel : List.copyOf(state.openForwards)) {
+            tunnel.reportClose();
+        }
+        String reason;
+        if (state.authenticated()) {
+            perUser.computeIfPresent(state.identity.user(), (u, n) -> n.decrementAndGet() <= 0 ? null : n);
+            reason = state.terminationReason != null ? state.terminationReason : "client disconnected";
+        } else {
+            unauthenticated.decrementAndGet();
+            SessionState.PendingLogin unproven = state.pending;
+            if (unproven != null && state.terminationReason == null) {
+                auditor.emit(new AuditEvent.AuthReject(state.id, state.client, unproven.identity().user(),
+                        Optional.of(unproven.auth()), "key accepted but no valid signature was made with it"));
+                state.authRejects.incrementAndGet();
+            }
+            if (state.authRejects.get() > 0) {
+                recordFailure(state.client.ip());
+            }
+            reason = state.terminationReason != null ? state.terminationReason
+                    : timedOut(session) ? "login_grace_time" : "not authenticated";
+        }
+        auditor.emit(new AuditEvent.SessionClose(state.id, state.user(), state.client, state.channelsOpened.get(),
+                state.bytesUp.get(), state.bytesDown.get(), (System.nanoTime() - state.startedNanos) / 1_000_000, reason));
+    }
+
+    // ---- queries for the authenticator and admin views --------------------------------------
+
+    int sessionsOf(String user) {
+        AtomicInteger n = perUser.get(user);
+        return n == null ? 0 : n.get();
+    }
+
+    List<SessionState> live() {
+        return List.copyOf(live.values());
+    }
+
+    // ---- enforcement ---------------------------------------------------------------------------
+
+    /** Ends a session, audited once as {@code session.terminate} with {@code reason}. */
+    void terminate(SessionState state, String reason, String clientMessage) {
+        if (!state.terminated.compareAndSet(false, true)) {
+            return;
+        }
+        state.terminationReason = reason;
+        auditor.emit(new AuditEvent.SessionTerminate(state.id, state.user(), state.client, reason));
+        try {
+            state.session.disconnect(SshConstants.SSH2_DISCONNECT_BY_APPLICATION, clientMessage);
+        } catch (IOException | RuntimeException e) {
+            state.session.close(true);
+        }
+    }
+
+    /** Terminates from the timer thread: MINA is still setting the session up in sessionCreated. */
+    private void terminateSoon(SessionState state, String reason, String clientMessage) {
+        timer.execute(() -> terminate(state, reason, clientMessage));
+    }
+
+    void terminateAll(String reason) {
+        for (SessionState s : live.values()) {
+            terminate(s, reason, "server shutting down");
+        }
+    }
+
+    private void enforceTimeLimits() {
+        try {
+            long now = System.nanoTime();
+            Duration idle = policy.idleTimeout();
+            Duration max = policy.maxSessionDuration();
+            for (SessionState s : live.values()) {
+                if (!s.authenticated() || s.terminated.get()) {
+                    continue;
+                }
+                if (now - s.startedNanos > max.toNanos()) {
+                    terminate(s, "max_duration", "maximum session duration reached");
+                } else if (now - s.lastActivityNanos.get() > idle.toNanos()) {
+                    terminate(s, "idle", "idle timeout");
+                }
+            }
+            penalties.values().removeIf(p -> p.expired(now));
+        } catch (RuntimeException e) {
+            log.error("session timer: {}", e.toString());
+        }
+    }
+
+    private void recordFailure(String ip) {
+        if (penalties.size() >= MAX_TRACKED_SOURCES && !penalties.containsKey(ip)) {
+            return;
+        }
+        long now = System.nanoTime();
+        long window = limits.authFailurePenalty().toNanos();
+        penalties.compute(ip, (k, p) -> {
+            if (p == null || p.windowEndNanos() - now < 0) {
+                p = new Penalty(0, now + window, p == null ? now : p.untilNanos());
+            }
+            int failures = p.failures() + 1;
+            if (failures >= limits.maxAuthAttempts()) {
+                log.info("refusing {} for {} after {} failed logins", ip, limits.authFailurePenalty(), failures);
+                return new Penalty(0, now, now + window);
+            }
+            return new Penalty(failures, p.windowEndNanos(), p.untilNanos());
+        });
+    }
+
+    private static boolean timedOut(Session session) {
+        var status = session.getTimeoutStatus();
+        return status != null && status.getStatus() == org.apache.sshd.common.session.helpers.TimeoutIndicator.TimeoutStatus.AuthTimeout;
+    }
+
+    static AuditEvent.ClientRef clientRef(SocketAddress address) {
+        if (address instanceof InetSocketAddress a && a.getAddress() != null) {
+            return new AuditEvent.ClientRef(io.sallyport.net.IpLiterals.format(io.sallyport.net.IpLiterals.canonical(a.getAddress())), a.getPort());
+        }
+        return new AuditEvent.ClientRef(String.valueOf(address), 0);
+    }
+
+    private static int localPort(SocketAddress address) {
+        return address instanceof InetSocketAddress a ? a.getPort() : 0;
+    }
+
+    @Override
+    public void close() {
+        timer.shutdownNow();
+    }
+}

@@ -1,0 +1,77 @@
+package io.sallyport.ssh;
+
+import io.sallyport.audit.AuditEvent;
+import io.sallyport.identity.Identity;
+import java.security.SecureRandom;
+import java.util.HexFormat;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+import org.apache.sshd.common.AttributeRepository.AttributeKey;
+import org.apache.sshd.server.session.ServerSession;
+
+/**
+ * What sallyport knows about one connection, kept as a MINA session attribute. Counters are
+ * updated from I/O threads without locks; the fields set once (identity, auth) are volatile.
+ */
+final class SessionState {
+    static final AttributeKey<SessionState> KEY = new AttributeKey<>();
+    private static final SecureRandom RANDOM = new SecureRandom();
+
+    final String id;
+    final AuditEvent.ClientRef client;
+    final int serverPort;
+    final long startedNanos = System.nanoTime();
+    final long startedMillis = System.currentTimeMillis();
+    final ServerSession session;
+
+    final AtomicLong bytesUp = new AtomicLong();
+    final AtomicLong bytesDown = new AtomicLong();
+    final AtomicInteger channelsOpened = new AtomicInteger();
+    final AtomicInteger channelsOpen = new AtomicInteger();
+    final AtomicLong lastActivityNanos = new AtomicLong(System.nanoTime());
+    final AtomicInteger authRejects = new AtomicInteger();
+    /** Key fingerprints already reported as rejected: MINA asks twice per key (query, then signed). */
+    final Set<String> rejectedKeys = ConcurrentHashMap.newKeySet();
+    /** Tunnels open right now; each reports its own close, at the latest when the session closes. */
+    final Set<ForwardingChannel> openForwards = ConcurrentHashMap.newKeySet();
+    final AtomicBoolean terminated = new AtomicBoolean();
+    final AtomicBoolean closed = new AtomicBoolean();
+
+    volatile Identity identity;
+    volatile AuditEvent.AuthInfo auth;
+    /** Set by the authenticator for the key it last accepted; confirmed when MINA reports success. */
+    volatile PendingLogin pending;
+    volatile String terminationReason;
+
+    record PendingLogin(Identity identity, AuditEvent.AuthInfo auth) {}
+
+    SessionState(ServerSession session, AuditEvent.ClientRef client, int serverPort) {
+        this.session = session;
+        this.client = client;
+        this.serverPort = serverPort;
+        byte[] b = new byte[8];
+        RANDOM.nextBytes(b);
+        this.id = HexFormat.of().formatHex(b);
+    }
+
+    Optional<String> user() {
+        Identity i = identity;
+        return i == null ? Optional.empty() : Optional.of(i.user());
+    }
+
+    boolean authenticated() {
+        return identity != null;
+    }
+
+    void touch() {
+        lastActivityNanos.set(System.nanoTime());
+    }
+
+    static SessionState of(ServerSession session) {
+        return session.getAttribute(KEY);
+    }
+}

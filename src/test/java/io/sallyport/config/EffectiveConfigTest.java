@@ -1,0 +1,68 @@
+package io.sallyport.config;
+
+import static io.sallyport.config.ConfigFixtures.parse;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import org.junit.jupiter.api.Test;
+
+class EffectiveConfigTest {
+    private static final String KEY_BLOB = "AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl";
+
+    @Test
+    void emptyConfigSummarySaysNobodyMayReachAnything() throws Exception {
+        String text = EffectiveConfig.render(parse(""));
+
+        assertThat(text).contains("none: nobody may reach anything");
+        assertThat(text).containsPattern("(?m)^  local users +none$");
+        assertThat(text).containsPattern("(?m)^  loopback +denied$");
+        assertThat(text).doesNotContain("WARNING");
+    }
+
+    @Test
+    void summaryShowsRolesWithRulesAsWrittenAndUsersWithKeyCountsButNoKeys() throws Exception {
+        String text = EffectiveConfig.render(parse("""
+                listen: ["0.0.0.0:22", "[::]:22"]
+                crypto: pq-only
+                policy:
+                  roles:
+                    admin:
+                      allow: ["10.0.0.0/16:22", "*.Internal.corp:22"]
+                    db:
+                      allow: []
+                identity:
+                  local:
+                    users:
+                      alice:
+                        roles: [admin, db]
+                        keys: ["ssh-ed25519 %s alice@laptop"]
+                audit:
+                  stdout: true
+                """.formatted(KEY_BLOB)));
+
+        assertThat(text).containsPattern("(?m)^  listen +0\\.0\\.0\\.0:22, \\[::\\]:22$");
+        assertThat(text).containsPattern("(?m)^  crypto +pq-only$");
+        assertThat(text).containsPattern("(?m)^    alice +roles: admin, db; 1 key$");
+        assertThat(text).containsPattern("(?m)^    admin +allow 10\\.0\\.0\\.0/16:22$");
+        assertThat(text).containsPattern("(?m)^ +allow \\*\\.Internal\\.corp:22$");
+        assertThat(text).containsPattern("(?m)^    db +\\(no allow rules: grants nothing\\)$");
+        assertThat(text).containsPattern("(?m)^  stdout +on$");
+        assertThat(text).doesNotContain(KEY_BLOB);
+    }
+
+    @Test
+    void unsafeAllowLoopbackIsFlaggedLoudly() throws Exception {
+        String text = EffectiveConfig.render(parse("policy:\n  unsafe_allow_loopback: true\n"));
+
+        assertThat(text).contains("!!! WARNING: policy.unsafe_allow_loopback is true");
+        assertThat(text).containsPattern("(?m)^  loopback +ALLOWED \\(unsafe_allow_loopback: true\\)");
+    }
+
+    @Test
+    void columnsAreAligned() throws Exception {
+        String text = EffectiveConfig.render(parse(""));
+
+        assertThat(text.lines().filter(l -> l.startsWith("  ")))
+                .allSatisfy(l -> assertThat(l.charAt(27)).isEqualTo(' '))
+                .allSatisfy(l -> assertThat(l.charAt(28)).isNotEqualTo(' '));
+    }
+}
