@@ -4,6 +4,9 @@ package io.sallyport.identity;
 public sealed interface AuthDecision {
     record Accept(Identity identity) implements AuthDecision {}
 
-    /** @param reason why, for the {@code auth.reject} event; never sent to the client */
+    /** The source knows the user and refuses: final. @param reason for the {@code auth.reject} event */
     record Reject(String reason) implements AuthDecision {}
+
+    /** The source has no such user; the next source may. */
+    record UnknownUser() implements AuthDecision {}
 }

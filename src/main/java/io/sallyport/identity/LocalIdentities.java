@@ -52,7 +52,7 @@ public final class LocalIdentities implements IdentitySource {
     public AuthDecision authenticate(String user, SshPublicKey key) {
         Entry e = users.get(user);
         if (e == null) {
-            return new AuthDecision.Reject("unknown user");
+            return new AuthDecision.UnknownUser();
         }
         if (!e.keys().contains(key)) {
             return new AuthDecision.Reject("key " + key.fingerprint() + " is not one of " + user + "'s keys");

@@ -5,7 +5,8 @@ import java.util.Optional;
 
 /**
  * The one door for login decisions: the key policy first (it holds whoever vouches for a key),
- * then each identity source in order; the first source that knows the user decides.
+ * then each identity source in order; the first source that knows the user decides, so a
+ * second source can never add keys or roles to a user the first one owns.
  */
 public final class Logins {
     private final KeyPolicy keyPolicy;
@@ -21,17 +22,12 @@ public final class Logins {
         if (refused.isPresent()) {
             return new AuthDecision.Reject(refused.get());
         }
-        AuthDecision last = new AuthDecision.Reject("unknown user");
         for (IdentitySource source : sources) {
             AuthDecision d = source.authenticate(user, key);
-            if (d instanceof AuthDecision.Accept) {
+            if (!(d instanceof AuthDecision.UnknownUser)) {
                 return d;
             }
-            // Prefer a source's specific reason ("key is not one of alice's keys") over "unknown user".
-            if (!(last instanceof AuthDecision.Reject r && !r.reason().equals("unknown user"))) {
-                last = d;
-            }
         }
-        return last;
+        return new AuthDecision.Reject("unknown user");
     }
 }

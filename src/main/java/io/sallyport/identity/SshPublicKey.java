@@ -34,7 +34,58 @@ public final class SshPublicKey {
                 throw new IllegalArgumentException("key type is not printable");
             }
         }
-        return new SshPublicKey(new String(rawType, StandardCharsets.US_ASCII), blob.clone());
+        String type = new String(rawType, StandardCharsets.US_ASCII);
+        checkStructure(type, in);
+        return new SshPublicKey(type, blob.clone());
+    }
+
+    /**
+     * Walks the fields of the key types sallyport knows and refuses a blob that is cut short or
+     * has bytes left over (a bad copy-paste must be an error, not a key that never matches).
+     * Unknown types are left to {@link KeyPolicy}, which refuses them.
+     */
+    private static void checkStructure(String type, ByteBuffer in) {
+        int fields;
+        switch (type) {
+            case "ssh-ed25519" -> {
+                requireLength(readString(in), 32);
+                fields = 0;
+            }
+            case "sk-ssh-ed25519@openssh.com" -> {
+                requireLength(readString(in), 32);
+                fields = 1; // application
+            }
+            case "ecdsa-sha2-nistp256", "ecdsa-sha2-nistp384", "ecdsa-sha2-nistp521" -> {
+                String curve = new String(readString(in), StandardCharsets.US_ASCII);
+                if (!type.endsWith(curve)) {
+                    throw new IllegalArgumentException("curve " + curve + " does not match " + type);
+                }
+                fields = 1; // Q
+            }
+            case "sk-ecdsa-sha2-nistp256@openssh.com" -> {
+                if (!new String(readString(in), StandardCharsets.US_ASCII).equals("nistp256")) {
+                    throw new IllegalArgumentException("curve does not match " + type);
+                }
+                fields = 2; // Q, application
+            }
+            case "ssh-rsa" -> fields = 2; // e, n
+            case "ssh-dss" -> fields = 4; // p, q, g, y
+            default -> {
+                return;
+            }
+        }
+        for (int i = 0; i < fields; i++) {
+            readString(in);
+        }
+        if (in.hasRemaining()) {
+            throw new IllegalArgumentException(in.remaining() + " bytes after the end of the key");
+        }
+    }
+
+    private static void requireLength(byte[] field, int length) {
+        if (field.length != length) {
+            throw new IllegalArgumentException("key field of " + field.length + " bytes, expected " + length);
+        }
     }
 
     /**
@@ -105,6 +156,9 @@ public final class SshPublicKey {
     }
 
     private static byte[] readString(ByteBuffer in) {
+        if (in.remaining() < 4) {
+            throw new IllegalArgumentException("truncated");
+        }
         int len = in.getInt();
         if (len < 0 || len > in.remaining()) {
             throw new IllegalArgumentException("bad length");

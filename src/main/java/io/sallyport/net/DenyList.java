@@ -74,7 +74,8 @@ public final class DenyList {
             }
         }
         for (Entry e : BUILT_IN) {
-            if (e.block().contains(a)) {
+            // ::1 also lies in ::/96; once loopback is allowed, it is allowed.
+            if (!loopback && e.block().contains(a)) {
                 return Optional.of(shown + " is " + e.why());
             }
         }

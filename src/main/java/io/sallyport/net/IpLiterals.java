@@ -121,7 +121,7 @@ public final class IpLiterals {
     }
 
     private static Optional<Long> parseNumber(String part) {
-        if (part.isEmpty() || part.length() > 12) {
+        if (part.isEmpty()) {
             return Optional.empty();
         }
         String p = part.toLowerCase(Locale.ROOT);
@@ -141,7 +141,12 @@ public final class IpLiterals {
                 return Optional.empty();
             }
         }
-        return Optional.of(Long.parseLong(p, radix));
+        // inet_aton ignores leading zeros however many there are ("0x00000000a9fea9fe").
+        String digits = p.replaceFirst("^0+(?=.)", "");
+        if (digits.length() > 11) {
+            return Optional.empty(); // more than 32 bits in any radix
+        }
+        return Optional.of(Long.parseLong(digits, radix));
     }
 
     static InetAddress ipv4(long value) {

@@ -50,11 +50,12 @@ final class BastionAuthenticator implements PublickeyAuthenticator {
             return false;
         }
         AuthDecision decision = logins.authenticate(username, wire);
-        if (decision instanceof AuthDecision.Reject r) {
-            reject(state, username, Optional.of(info(wire, Optional.empty())), r.reason());
+        if (!(decision instanceof AuthDecision.Accept accept)) {
+            String reason = decision instanceof AuthDecision.Reject r ? r.reason() : "unknown user";
+            reject(state, username, Optional.of(info(wire, Optional.empty())), reason);
             return false;
         }
-        Identity identity = ((AuthDecision.Accept) decision).identity();
+        Identity identity = accept.identity();
         AuditEvent.AuthInfo info = info(wire, Optional.of(identity));
         if (registry.sessionsOf(identity.user()) >= maxSessionsPerUser) {
             reject(state, identity.user(), Optional.of(info),
