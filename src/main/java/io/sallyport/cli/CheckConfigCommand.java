@@ -1,7 +1,6 @@
 package io.sallyport.cli;
 
 import io.sallyport.config.Config;
-import io.sallyport.config.ConfigLoader;
 import io.sallyport.config.EffectiveConfig;
 import io.sallyport.net.TargetResolver;
 import java.nio.file.Path;
@@ -22,7 +21,7 @@ final class CheckConfigCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        Config c = ConfigLoader.load(config);
+        Config c = ServerAssembly.load(config);
         ServerAssembly.validate(c, TargetResolver.system());
         spec.commandLine().getOut().print(EffectiveConfig.render(c));
         spec.commandLine().getOut().println(config + ": OK");

@@ -2,7 +2,6 @@ package io.sallyport.cli;
 
 import io.sallyport.audit.Auditor;
 import io.sallyport.config.Config;
-import io.sallyport.config.ConfigLoader;
 import io.sallyport.identity.SshPublicKey;
 import io.sallyport.net.TargetResolver;
 import io.sallyport.ssh.BastionServer;
@@ -57,7 +56,7 @@ final class DemoCommand implements Callable<Integer> {
 
         Path configFile = work.resolve("sallyport.yaml");
         Files.writeString(configFile, config(work, userPub), StandardCharsets.UTF_8);
-        Config config = ConfigLoader.load(configFile);
+        Config config = ServerAssembly.load(configFile);
         ServerAssembly.Validated validated = ServerAssembly.validate(config, TargetResolver.system());
 
         PrintStream out = System.out;

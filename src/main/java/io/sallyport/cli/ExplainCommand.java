@@ -1,7 +1,6 @@
 package io.sallyport.cli;
 
 import io.sallyport.config.Config;
-import io.sallyport.config.ConfigLoader;
 import io.sallyport.identity.Identity;
 import io.sallyport.net.IpLiterals;
 import io.sallyport.net.TargetResolver;
@@ -53,7 +52,7 @@ final class ExplainCommand implements Callable<Integer> {
             throw new Main.UsageException("--from must be an IP address, not '" + from + "'");
         }
 
-        Config c = ConfigLoader.load(config);
+        Config c = ServerAssembly.load(config);
         ServerAssembly.Validated v = ServerAssembly.validate(c, TargetResolver.system());
         PrintWriter out = spec.commandLine().getOut();
         out.printf("user:     %s%n", user);

@@ -2,7 +2,6 @@ package io.sallyport.cli;
 
 import io.sallyport.audit.Auditor;
 import io.sallyport.config.Config;
-import io.sallyport.config.ConfigLoader;
 import io.sallyport.net.TargetResolver;
 import io.sallyport.ssh.BastionServer;
 import java.nio.file.Path;
@@ -22,7 +21,7 @@ final class RunCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        Config c = ConfigLoader.load(config);
+        Config c = ServerAssembly.load(config);
         ServerAssembly.Validated v = ServerAssembly.validate(c, TargetResolver.system());
         Auditor auditor = ServerAssembly.auditor(c, System.out, List.of());
         BastionServer server = ServerAssembly.server(v, auditor);

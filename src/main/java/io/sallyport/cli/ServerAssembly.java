@@ -39,6 +39,20 @@ public final class ServerAssembly {
     /** Everything derived from the config that can be checked without side effects. */
     public record Validated(Config config, Logins logins, ForwardingPolicy policy, LocalIdentities local) {}
 
+    /**
+     * The checks of this second half, for {@link io.sallyport.config.ConfigLoader#load}: key lines
+     * and rules are then reported in the same run as the loader's own problems.
+     */
+    public static void check(Config config, List<ConfigProblem> problems) {
+        LocalIdentities.from(config, problems);
+        PolicyCompiler.compile(config, TargetResolver.system(), List::of, problems);
+    }
+
+    /** Loads a config file with every check, as {@code run}, {@code check-config} and {@code explain} do. */
+    public static Config load(Path file) throws ConfigException, IOException {
+        return io.sallyport.config.ConfigLoader.load(file, ServerAssembly::check);
+    }
+
     /** @throws ConfigException with every problem found, each with its file and line */
     public static Validated validate(Config config, TargetResolver resolver) throws ConfigException {
         List<ConfigProblem> problems = new ArrayList<>();

@@ -35,15 +35,16 @@ public final class ConfigLoader {
      * Reads and validates the file at {@code file}; relative paths inside it are resolved against
      * its directory.
      *
+     * @param checks further validations whose problems are reported together with the loader's
      * @throws ConfigException when anything in the file is wrong; it lists every problem
      * @throws IOException     when the file cannot be read at all
      */
-    public static Config load(Path file) throws ConfigException, IOException {
+    public static Config load(Path file, ConfigCheck... checks) throws ConfigException, IOException {
         byte[] bytes = Files.readAllBytes(file);
         ProblemList problems = new ProblemList(file.toString());
         String text = decodeUtf8(bytes, problems);
         problems.throwIfAny();
-        return parse(text, file);
+        return parse(text, file, checks);
     }
 
     /**
@@ -52,7 +53,7 @@ public final class ConfigLoader {
      *
      * @throws ConfigException when anything in the text is wrong; it lists every problem
      */
-    public static Config parse(String yamlText, Path source) throws ConfigException {
+    public static Config parse(String yamlText, Path source, ConfigCheck... checks) throws ConfigException {
         ProblemList problems = new ProblemList(source.toString());
         // Not YAML: there is no tree to check, and guessing at one would only add noise.
         YamlNode root = YamlTreeBuilder.build(yamlText, problems)
@@ -61,6 +62,11 @@ public final class ConfigLoader {
         Config config = read(top, source, PathResolver.besideConfig(source));
         top.finish();
         UnsupportedFeatures.report(root, problems);
+        for (ConfigCheck check : checks) {
+            List<ConfigProblem> found = new java.util.ArrayList<>();
+            check.check(config, found);
+            found.forEach(p -> problems.add(p.line(), p.keyPath(), p.message()));
+        }
         problems.throwIfAny();
         return config;
     }

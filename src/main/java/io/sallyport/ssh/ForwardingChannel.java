@@ -47,6 +47,8 @@ final class ForwardingChannel extends TcpipServerChannel {
     private final AtomicLong bytesDown = new AtomicLong();
     private final AtomicBoolean reported = new AtomicBoolean();
     private volatile AuditEvent.TargetRef target;
+    /** Set once the channel opens; the data path uses it instead of a session attribute lookup. */
+    private volatile SessionState state;
     private volatile long openedNanos;
 
     static ChannelFactory factory(BastionContext context) {
@@ -90,7 +92,8 @@ final class ForwardingChannel extends TcpipServerChannel {
         try {
             context.decisions().execute(() -> decideAndConnect(state, requested, host, port, originatorIp, originatorPort, result));
         } catch (RejectedExecutionException e) {
-            forwardReject(state, requested, "server is shutting down");
+            forwardReject(state, requested, context.decisions().isShutdown() ? "server is shutting down"
+                    : "too many tunnel requests waiting for a decision");
             return refuse(result, SshConstants.SSH_OPEN_CONNECT_FAILED);
         }
         return result;
@@ -130,6 +133,7 @@ final class ForwardingChannel extends TcpipServerChannel {
         connected.addListener(f -> {
             if (f.isOpened()) {
                 target = t;
+                this.state = state;
                 openedNanos = System.nanoTime();
                 state.channelsOpened.incrementAndGet();
                 state.channelsOpen.incrementAndGet();
@@ -164,7 +168,7 @@ final class ForwardingChannel extends TcpipServerChannel {
     @Override
     protected void doWriteData(byte[] data, int off, long len) throws IOException {
         bytesUp.addAndGet(len);
-        SessionState state = SessionState.of((ServerSession) getSession());
+        SessionState state = this.state;
         if (state != null) {
             state.bytesUp.addAndGet(len);
             state.touch();
@@ -185,7 +189,7 @@ final class ForwardingChannel extends TcpipServerChannel {
                 // rpos is at the command byte: cmd(1) + recipient(4) + length(4) precede the data.
                 long n = Math.max(0, packet.available() - 9);
                 bytesDown.addAndGet(n);
-                SessionState state = SessionState.of((ServerSession) getSession());
+                SessionState state = ForwardingChannel.this.state;
                 if (state != null) {
                     state.bytesDown.addAndGet(n);
                     state.touch();
@@ -212,11 +216,8 @@ final class ForwardingChannel extends TcpipServerChannel {
      */
     void reportClose() {
         AuditEvent.TargetRef t = target;
-        if (t == null || !reported.compareAndSet(false, true)) {
-            return;
-        }
-        SessionState state = SessionState.of((ServerSession) getSession());
-        if (state == null) {
+        SessionState state = this.state;
+        if (t == null || state == null || !reported.compareAndSet(false, true)) {
             return;
         }
         state.channelsOpen.decrementAndGet();

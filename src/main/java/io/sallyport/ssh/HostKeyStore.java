@@ -68,7 +68,7 @@ public final class HostKeyStore {
             Iterable<KeyPair> pairs = SecurityUtils.loadKeyPairIdentities(null, new PathResource(file), in, null);
             Iterator<KeyPair> it = pairs == null ? null : pairs.iterator();
             if (it == null || !it.hasNext()) {
-                throw new HostKeyException("host key " + file + " holds no private key; move it away to have a new one generated");
+                throw new HostKeyException("host key " + file + " holds no private key; it is never replaced automatically: fix it, or move it away to have a new one generated");
             }
             return it.next();
         } catch (HostKeyException e) {
