@@ -18,7 +18,6 @@ import org.apache.sshd.common.channel.ChannelListener;
 import org.apache.sshd.common.channel.exception.SshChannelOpenException;
 import org.apache.sshd.common.channel.throttle.ChannelStreamWriter;
 import org.apache.sshd.common.io.IoWriteFuture;
-import org.apache.sshd.common.session.Session;
 import org.apache.sshd.common.util.buffer.Buffer;
 import org.apache.sshd.common.util.buffer.ByteArrayBuffer;
 import org.apache.sshd.server.forward.TcpForwardingFilter;
@@ -52,17 +51,7 @@ final class ForwardingChannel extends TcpipServerChannel {
     private volatile long openedNanos;
 
     static ChannelFactory factory(BastionContext context) {
-        return new ChannelFactory() {
-            @Override
-            public String getName() {
-                return TYPE;
-            }
-
-            @Override
-            public Channel createChannel(Session session) {
-                return new ForwardingChannel(context);
-            }
-        };
+        return new NamedChannelFactory(TYPE, () -> new ForwardingChannel(context));
     }
 
     private ForwardingChannel(BastionContext context) {

@@ -8,7 +8,6 @@ import org.apache.sshd.common.SshConstants;
 import org.apache.sshd.common.channel.Channel;
 import org.apache.sshd.common.channel.ChannelFactory;
 import org.apache.sshd.common.channel.exception.SshChannelOpenException;
-import org.apache.sshd.common.session.Session;
 import org.apache.sshd.common.util.buffer.Buffer;
 import org.apache.sshd.server.channel.AbstractServerChannel;
 import org.apache.sshd.server.session.ServerSession;
@@ -23,17 +22,7 @@ final class RefusedChannelType extends AbstractServerChannel {
     private final String request;
 
     static ChannelFactory factory(BastionContext context, String channelType, String request) {
-        return new ChannelFactory() {
-            @Override
-            public String getName() {
-                return channelType;
-            }
-
-            @Override
-            public Channel createChannel(Session session) {
-                return new RefusedChannelType(context, request);
-            }
-        };
+        return new NamedChannelFactory(channelType, () -> new RefusedChannelType(context, request));
     }
 
     private RefusedChannelType(BastionContext context, String request) {

@@ -8,7 +8,6 @@ import java.util.Map;
 import org.apache.sshd.common.channel.Channel;
 import org.apache.sshd.common.channel.ChannelFactory;
 import org.apache.sshd.common.channel.ChannelRequestHandler;
-import org.apache.sshd.common.session.Session;
 import org.apache.sshd.common.util.buffer.Buffer;
 import org.apache.sshd.server.channel.AbstractServerChannel;
 import org.apache.sshd.server.session.ServerSession;
@@ -30,17 +29,7 @@ final class RefusedSessionChannel extends AbstractServerChannel {
             "x11-req", "x11");
 
     static ChannelFactory factory(BastionContext context) {
-        return new ChannelFactory() {
-            @Override
-            public String getName() {
-                return "session";
-            }
-
-            @Override
-            public Channel createChannel(Session session) {
-                return new RefusedSessionChannel(context);
-            }
-        };
+        return new NamedChannelFactory("session", () -> new RefusedSessionChannel(context));
     }
 
     private RefusedSessionChannel(BastionContext context) {
