@@ -134,8 +134,11 @@ class JumpIT {
 
         assertThat(r.exitCode()).as(r.toString()).isZero();
         assertThat(r.stdoutText()).contains("through-the-sallyport");
-        JsonNode close = bastion.audit().await("session.close", e -> bastion.audit().since(mark).contains(e));
-        List<JsonNode> session = bastion.audit().ofSession(close.path("session").asText());
+        // Other tests' sessions may still be closing: find this one by its tunnel to sshd.
+        JsonNode tunnel = bastion.audit().await("forward.open",
+                e -> e.path("target").path("port").asInt() == SSHD_PORT && bastion.audit().since(mark).contains(e));
+        bastion.audit().await("session.close", e -> e.path("session").equals(tunnel.path("session")));
+        List<JsonNode> session = bastion.audit().ofSession(tunnel.path("session").asText());
         assertThat(session).extracting(e -> e.path("event").asText())
                 .containsExactly("session.open", "auth.accept", "forward.open", "forward.close", "session.close");
         JsonNode accept = session.get(1);
