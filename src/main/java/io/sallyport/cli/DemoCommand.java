@@ -62,6 +62,7 @@ final class DemoCommand implements Callable<Integer> {
         PrintStream out = System.out;
         Auditor auditor = ServerAssembly.auditor(config, out, List.of());
         BastionServer server = ServerAssembly.server(validated, auditor);
+        java.util.concurrent.CountDownLatch stopped = RunCommand.stopOnSignal(server, auditor);
         try {
             server.start();
         } catch (BindException e) {
@@ -89,7 +90,7 @@ final class DemoCommand implements Callable<Integer> {
 
         out.println(banner(sshConfig));
         out.flush();
-        RunCommand.runUntilStopped(server, auditor);
+        stopped.await();
         echo.close();
         target.close();
         return Main.OK;

@@ -56,7 +56,7 @@ final class ExplainCommand implements Callable<Integer> {
         ServerAssembly.Validated v = ServerAssembly.validate(c, TargetResolver.system());
         PrintWriter out = spec.commandLine().getOut();
         out.printf("user:     %s%n", user);
-        out.printf("target:   %s:%d%n", host, port);
+        out.printf("target:   %s%n", host.indexOf(':') >= 0 ? "[" + host + "]:" + port : host + ":" + port);
         if (from != null) {
             out.printf("from:     %s%n", IpLiterals.format(IpLiterals.parse(from).get()));
         }
@@ -75,7 +75,8 @@ final class ExplainCommand implements Callable<Integer> {
         if (d instanceof Decision.Allow allow) {
             out.println("decision: ALLOW");
             out.printf("rule:     %s (role %s)%n", allow.rule(), allow.role());
-            out.printf("connects: %s:%d%n", IpLiterals.format(allow.address()), port);
+            String ip = IpLiterals.format(allow.address());
+            out.printf("connects: %s%n", ip.indexOf(':') >= 0 ? "[" + ip + "]:" + port : ip + ":" + port);
         } else {
             Decision.Deny deny = (Decision.Deny) d;
             out.println("decision: DENY");

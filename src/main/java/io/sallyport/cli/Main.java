@@ -48,8 +48,8 @@ public final class Main implements Runnable {
         });
         cli.setParameterExceptionHandler((e, args1) -> {
             PrintWriter err = e.getCommandLine().getErr();
-            err.println("sallyport: " + e.getMessage());
-            err.println("Try 'sallyport " + (e.getCommandLine().getCommandName().equals("sallyport") ? "" : e.getCommandLine().getCommandName() + " ") + "--help'.");
+            String command = e.getCommandLine().getCommandName();
+            err.println("sallyport: " + e.getMessage() + " (see 'sallyport " + (command.equals("sallyport") ? "" : command + " ") + "--help')");
             err.flush();
             return USAGE;
         });

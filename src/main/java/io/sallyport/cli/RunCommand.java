@@ -25,19 +25,26 @@ final class RunCommand implements Callable<Integer> {
         ServerAssembly.Validated v = ServerAssembly.validate(c, TargetResolver.system());
         Auditor auditor = ServerAssembly.auditor(c, System.out, List.of());
         BastionServer server = ServerAssembly.server(v, auditor);
+        CountDownLatch stopped = stopOnSignal(server, auditor);
         server.start();
-        runUntilStopped(server, auditor);
+        stopped.await();
         return Main.OK;
     }
 
-    /** Blocks until SIGTERM/SIGINT, then shuts down in order: sessions, listener, audit. */
-    static void runUntilStopped(BastionServer server, Auditor auditor) throws InterruptedException {
+    /**
+     * Arranges an orderly shutdown on SIGTERM/SIGINT (sessions, listener, then {@code server.stop}
+     * and the audit sinks). Call before {@link BastionServer#start}: a signal that arrives the
+     * moment the server starts must still be audited as a stop.
+     *
+     * @return a latch that opens once the shutdown is done
+     */
+    static CountDownLatch stopOnSignal(BastionServer server, Auditor auditor) {
         CountDownLatch done = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             server.stop("shutdown");
             auditor.close();
             done.countDown();
         }, "sallyport-shutdown"));
-        done.await();
+        return done;
     }
 }

@@ -49,8 +49,17 @@ public final class ServerAssembly {
     }
 
     /** Loads a config file with every check, as {@code run}, {@code check-config} and {@code explain} do. */
-    public static Config load(Path file) throws ConfigException, IOException {
-        return io.sallyport.config.ConfigLoader.load(file, ServerAssembly::check);
+    public static Config load(Path file) throws ConfigException, IOException, Main.UsageException {
+        try {
+            return io.sallyport.config.ConfigLoader.load(file, ServerAssembly::check);
+        } catch (java.nio.file.NoSuchFileException e) {
+            throw new Main.UsageException("cannot read config " + file + ": no such file");
+        } catch (java.nio.file.AccessDeniedException e) {
+            throw new Main.UsageException("cannot read config " + file + ": permission denied");
+        } catch (IOException e) {
+            throw new Main.UsageException("cannot read config " + file + ": "
+                    + (java.nio.file.Files.isDirectory(file) ? "it is a directory" : e.getMessage()));
+        }
     }
 
     /** @throws ConfigException with every problem found, each with its file and line */

@@ -64,11 +64,46 @@ public final class IpLiterals {
         return address;
     }
 
-    /** The address as text without any host name attached: {@code 10.0.0.1}, {@code fd00::1}. */
+    /**
+     * The address as text without any host name attached, IPv6 in its RFC 5952 form (the one
+     * operators write): {@code 10.0.0.1}, {@code fd00:ec2::254}.
+     */
     public static String format(InetAddress address) {
-        String s = address.getHostAddress();
-        int zone = s.indexOf('%');
-        return zone >= 0 ? s.substring(0, zone) : s;
+        if (!(address instanceof Inet6Address)) {
+            return address.getHostAddress();
+        }
+        byte[] b = address.getAddress();
+        int[] groups = new int[8];
+        for (int i = 0; i < 8; i++) {
+            groups[i] = ((b[2 * i] & 0xff) << 8) | (b[2 * i + 1] & 0xff);
+        }
+        // The longest run of two or more zero groups (the first, on a tie) becomes "::".
+        int bestStart = -1;
+        int bestLength = 1;
+        for (int i = 0; i < 8; i++) {
+            int j = i;
+            while (j < 8 && groups[j] == 0) {
+                j++;
+            }
+            if (j - i > bestLength) {
+                bestStart = i;
+                bestLength = j - i;
+            }
+            i = Math.max(i, j);
+        }
+        StringBuilder out = new StringBuilder();
+        for (int i = 0; i < 8; i++) {
+            if (i == bestStart) {
+                out.append("::");
+                i += bestLength - 1;
+                continue;
+            }
+            if (out.length() > 0 && out.charAt(out.length() - 1) != ':') {
+                out.append(':');
+            }
+            out.append(Integer.toHexString(groups[i]));
+        }
+        return out.toString();
     }
 
     private static Optional<InetAddress> parseIpv6(String s) {

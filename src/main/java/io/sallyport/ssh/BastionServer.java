@@ -130,21 +130,29 @@ public final class BastionServer implements AutoCloseable {
         return pool;
     }
 
+    /**
+     * Emits {@code server.start} first, so that it precedes the events of any client that connects
+     * the moment the port opens; if binding then fails, {@code server.stop} says why.
+     */
     public void start() throws IOException {
-        sshd.start();
-        List<InetSocketAddress> more = new ArrayList<>();
-        for (Config.HostPort hp : config.listen().subList(1, config.listen().size())) {
-            more.add(new InetSocketAddress(InetAddress.getByName(hp.host()), hp.port()));
+        auditor.emit(new AuditEvent.ServerStart(io.sallyport.Version.sallyport(), configDigest(config),
+                config.listen().stream().map(Config.HostPort::toString).toList(), config.crypto().configName()));
+        try {
+            sshd.start();
+            List<InetSocketAddress> more = new ArrayList<>();
+            for (Config.HostPort hp : config.listen().subList(1, config.listen().size())) {
+                more.add(new InetSocketAddress(InetAddress.getByName(hp.host()), hp.port()));
+            }
+            sshd.bindMore(more);
+        } catch (IOException | RuntimeException e) {
+            stop("failed to start: " + e.getMessage());
+            throw e;
         }
-        sshd.bindMore(more);
         log.info("sallyport {} listening on {}", io.sallyport.Version.sallyport(), boundAddresses());
         if (config.policy().unsafeAllowLoopback()) {
             log.warn("policy.unsafe_allow_loopback is on: tunnels may reach this machine's loopback services."
                     + " Use it for demo and tests only, never in production.");
         }
-        auditor.emit(new AuditEvent.ServerStart(io.sallyport.Version.sallyport(), configDigest(config),
-                boundAddresses().stream().map(a -> io.sallyport.net.IpLiterals.format(a.getAddress()) + ":" + a.getPort()).toList(),
-                config.crypto().configName()));
     }
 
     /** SHA-256 over the effective configuration, so an audit reader can tell which config was live. */

@@ -53,16 +53,17 @@ public final class HostKeyStore {
     }
 
     static KeyPair load(Path file) throws HostKeyException {
+        Set<PosixFilePermission> perms;
         try {
-            Set<PosixFilePermission> perms = Files.getPosixFilePermissions(file);
-            if (perms.stream().anyMatch(p -> !OWNER_ONLY.contains(p) && p != PosixFilePermission.OWNER_EXECUTE)) {
-                throw new HostKeyException("host key " + file + " is readable by others (mode "
-                        + PosixFilePermissions.toString(perms) + "); run: chmod 600 " + file);
-            }
+            perms = Files.getPosixFilePermissions(file);
         } catch (UnsupportedOperationException e) {
-            // Not a POSIX file system: nothing to check.
+            perms = OWNER_ONLY; // not a POSIX file system: nothing to check
         } catch (IOException e) {
             throw new HostKeyException("host key " + file + " cannot be read: " + e.getMessage());
+        }
+        if (perms.stream().anyMatch(p -> !OWNER_ONLY.contains(p) && p != PosixFilePermission.OWNER_EXECUTE)) {
+            throw new HostKeyException("host key " + file + " is readable by others (mode "
+                    + PosixFilePermissions.toString(perms) + "); run: chmod 600 " + file);
         }
         try (InputStream in = Files.newInputStream(file)) {
             Iterable<KeyPair> pairs = SecurityUtils.loadKeyPairIdentities(null, new PathResource(file), in, null);
