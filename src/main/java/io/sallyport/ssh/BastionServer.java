@@ -165,8 +165,8 @@ public final class BastionServer implements AutoCloseable {
             registry.every(FILE_POLL, "revocation list reload", () -> report(r.reloadIfChanged()));
         });
         hostCertificate.ifPresent(h -> {
-            h.describe().forEach(d -> log.info("host certificate {}: {}", h.path(), d));
-            registry.every(FILE_POLL, "host certificate reload", () -> h.reloadIfChanged().ifPresent(log::warn));
+            h.logServed("served");
+            registry.every(FILE_POLL, "host certificate reload", h::reloadIfChanged);
         });
         if (config.policy().unsafeAllowLoopback()) {
             log.warn("policy.unsafe_allow_loopback is on: tunnels may reach this machine's loopback services."

@@ -18,6 +18,8 @@ import org.apache.sshd.common.config.keys.OpenSshCertificate;
 import org.apache.sshd.common.config.keys.PublicKeyEntry;
 import org.apache.sshd.common.keyprovider.HostKeyCertificateProvider;
 import org.apache.sshd.common.session.SessionContext;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The host certificate(s) served to clients ({@code host_certificate}), so that one
@@ -32,6 +34,7 @@ import org.apache.sshd.common.session.SessionContext;
  * certificate for another key would make clients see a signature that does not match).
  */
 public final class HostCertificateFile implements HostKeyCertificateProvider {
+    private static final Logger log = LoggerFactory.getLogger(HostCertificateFile.class);
     private final Path path;
     private final List<PublicKey> hostKeys;
     private volatile List<OpenSshCertificate> certificates;
@@ -64,16 +67,23 @@ public final class HostCertificateFile implements HostKeyCertificateProvider {
         return certificates;
     }
 
-    /** One line per certificate for the log: key id, serial, principals, validity. */
-    public List<String> describe() {
-        List<String> out = new ArrayList<>();
+    /**
+     * Logs each certificate served (key id, serial, principals, validity): at WARN when clients
+     * that trust it through {@code @cert-authority} would refuse it, since it is expired or not yet valid.
+     */
+    void logServed(String what) {
         for (OpenSshCertificate c : certificates) {
             SshCertificate parsed = SshCertificate.parse(BastionAuthenticator.wireBlob(c));
-            out.add(parsed.certType() + " id \"" + parsed.keyId() + "\" serial " + parsed.serialText()
+            String line = parsed.certType() + " id \"" + parsed.keyId() + "\" serial " + parsed.serialText()
                     + " principals " + parsed.principals() + " valid " + parsed.validAfterInstant() + " to "
-                    + parsed.validBeforeInstant() + warning(parsed).map(w -> " (" + w + ")").orElse(""));
+                    + parsed.validBeforeInstant();
+            Optional<String> warning = warning(parsed);
+            if (warning.isPresent()) {
+                log.warn("host certificate {} {}: {} ({})", path, what, line, warning.get());
+            } else {
+                log.info("host certificate {} {}: {}", path, what, line);
+            }
         }
-        return out;
     }
 
     private static Optional<String> warning(SshCertificate c) {
@@ -88,30 +98,29 @@ public final class HostCertificateFile implements HostKeyCertificateProvider {
     }
 
     /**
-     * Re-reads the file when its size, time or identity changed.
-     *
-     * @return what happened, for the log; empty when nothing changed
+     * Re-reads the file when its size, time or identity changed, and logs what happened: the new
+     * certificates, or why the previous ones are still served.
      */
-    public synchronized Optional<String> reloadIfChanged() {
+    public synchronized void reloadIfChanged() {
         Object stamp;
         try {
             stamp = stamp(path);
         } catch (HostKeyStore.HostKeyException e) {
-            if (lastSeen == null) {
-                return Optional.empty();
+            if (lastSeen != null) {
+                lastSeen = null;
+                log.warn("{}; still serving the previous host certificate", e.getMessage());
             }
-            lastSeen = null;
-            return Optional.of(e.getMessage() + "; still serving the previous host certificate");
+            return;
         }
         if (stamp.equals(lastSeen)) {
-            return Optional.empty();
+            return;
         }
         lastSeen = stamp;
         try {
             certificates = read(path, hostKeys);
-            return Optional.of("host certificate reloaded: " + String.join("; ", describe()));
+            logServed("reloaded");
         } catch (IllegalArgumentException e) {
-            return Optional.of(e.getMessage() + "; still serving the previous host certificate");
+            log.warn("{}; still serving the previous host certificate", e.getMessage());
         }
     }
 

@@ -127,15 +127,26 @@ class CertificatesIT {
 
     /** A fresh key signed by {@code ca} as described, and an ssh_config whose host {@code alias} logs in with it. */
     private OpenSsh client(String alias, TestCa ca, TestCa.Cert cert, String user) {
+        return client(bastion, alias, ca, cert, user);
+    }
+
+    private OpenSsh client(BastionFixture to, String alias, TestCa ca, TestCa.Cert cert, String user) {
         Path key = OpenSsh.keygen(dir.resolve("keys-" + counter.incrementAndGet()), alias);
-        return client(alias, key, ca.sign(key, cert), user);
+        return client(to, alias, key, ca.sign(key, cert), user);
+    }
+
+    private OpenSsh client(String alias, Path key, Path certFile, String user) {
+        return client(bastion, alias, key, certFile, user);
     }
 
     /** ssh finds the certificate as {@code <key>-cert.pub} beside the key, where ssh-keygen wrote it. */
-    private OpenSsh client(String alias, Path key, Path certFile, String user) {
+    private OpenSsh client(BastionFixture to, String alias, Path key, Path certFile, String user) {
         assertThat(certFile).isEqualTo(key.resolveSibling(key.getFileName() + "-cert.pub"));
+        if (to != bastion) {
+            OpenSsh.addKnownHost(knownHosts, "127.0.0.1", to.port(), uncheckedHostKeyLine(to));
+        }
         OpenSsh.ConfigBuilder config = OpenSsh.config()
-                .host(OpenSsh.host(alias).hostName("127.0.0.1").port(bastion.port()).user(user)
+                .host(OpenSsh.host(alias).hostName("127.0.0.1").port(to.port()).user(user)
                         .identityFile(key).userKnownHostsFile(knownHosts).strictHostKeyChecking("yes")
                         .option("IdentitiesOnly", "yes")
                         // Offer the certificate only: no fallback to the plain key muddles the audit.
@@ -146,6 +157,33 @@ class CertificatesIT {
                     .strictHostKeyChecking("yes").proxyJump(alias));
         }
         return config.writeTo(key.resolveSibling("ssh_config"));
+    }
+
+    private static String uncheckedHostKeyLine(BastionFixture b) {
+        try {
+            return b.hostKeyLine();
+        } catch (Exception e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    /** {@code ssh -W} to the echo target with stdin left open; returns once bytes went through. */
+    private Process openTunnel(OpenSsh ssh, String alias) throws Exception {
+        Process p = new ProcessBuilder(ssh.command(List.of("-W", subnet.targetAddress() + ":" + ECHO_PORT, alias)))
+                .redirectError(ProcessBuilder.Redirect.DISCARD).start();
+        OutputStream in = p.getOutputStream();
+        InputStream out = p.getInputStream();
+        in.write("ping\n".getBytes(StandardCharsets.US_ASCII));
+        in.flush();
+        byte[] echoed = new byte[5];
+        int n = 0;
+        while (n < echoed.length) {
+            int r = out.read(echoed, n, echoed.length - n);
+            assertThat(r).as("echo through the tunnel").isPositive();
+            n += r;
+        }
+        assertThat(new String(echoed, StandardCharsets.US_ASCII)).isEqualTo("ping\n");
+        return p;
     }
 
     private OpenSsh.Result tunnelToEcho(OpenSsh ssh, String alias, byte[] payload) {
@@ -335,22 +373,8 @@ class CertificatesIT {
     void tunnelOpenedWithACertificateIsCutWhenTheCertificateExpires() throws Exception {
         Instant signed = Instant.now();
         OpenSsh ssh = client("short", corp, valid("short-lived").validity("-5m:+5s"), "alice");
-        Process p = new ProcessBuilder(ssh.command(List.of("-W", subnet.targetAddress() + ":" + ECHO_PORT, "short")))
-                .redirectError(ProcessBuilder.Redirect.DISCARD).start();
+        Process p = openTunnel(ssh, "short");
         try {
-            OutputStream in = p.getOutputStream();
-            InputStream out = p.getInputStream();
-            in.write("ping\n".getBytes(StandardCharsets.US_ASCII));
-            in.flush();
-            byte[] echoed = new byte[5];
-            int n = 0;
-            while (n < echoed.length) {
-                int r = out.read(echoed, n, echoed.length - n);
-                assertThat(r).as("echo before expiry").isPositive();
-                n += r;
-            }
-            assertThat(new String(echoed, StandardCharsets.US_ASCII)).isEqualTo("ping\n");
-
             // stdin stays open: only the certificate's expiry can end this tunnel.
             assertThat(p.waitFor(20, TimeUnit.SECONDS)).as("ssh ended by the bastion").isTrue();
             JsonNode accept = bastion.audit().await("auth.accept", e -> e.path("auth").path("cert_key_id").asText().equals("short-lived"));
@@ -363,6 +387,57 @@ class CertificatesIT {
             assertThat(close.path("reason").asText()).isEqualTo("cert_expired");
         } finally {
             p.destroyForcibly();
+        }
+    }
+
+    // ---------------------------------------------------------------- revocation list changes
+
+    @Test
+    void changedKrlEndsLiveSessionsItRevokesAndABadKrlKeepsThePreviousOne() throws Exception {
+        Path work = Files.createDirectories(dir.resolve("reload"));
+        Path changing = corp.revoke(work.resolve("revoked.krl"), false, "serial: 1");
+        String yaml = String.join("\n",
+                "identity:",
+                "  certificates:",
+                "    clock_skew: 1s",
+                "    revoked: \"" + changing + "\"",
+                "    authorities:",
+                "      - {name: corp-ca, public_key: \"" + corp.publicKeyLine() + "\", grantable_roles: [ops]}",
+                "policy:",
+                "  roles:",
+                "    ops: {allow: [\"" + subnet.targetAddress() + "/32:" + ECHO_PORT + "\"]}",
+                "  unsafe_allow_loopback: " + subnet.isLoopbackFallback(),
+                "limits:",
+                "  max_auth_attempts: 100",
+                "");
+        try (BastionFixture b = BastionFixture.start(work, yaml, TargetResolver.system())) {
+            OpenSsh live = client(b, "live", corp, valid("live").serial(77), "alice");
+            Process p = openTunnel(live, "live");
+            try {
+                corp.revoke(changing, true, "serial: 77");
+
+                // Picked up by the poll, without a reload: the live session ends.
+                assertThat(p.waitFor(15, TimeUnit.SECONDS)).as("tunnel ended by the revocation").isTrue();
+                JsonNode accept = b.audit().await("auth.accept", e -> e.path("auth").path("cert_key_id").asText().equals("live"));
+                JsonNode terminate = b.audit().await("session.terminate", e -> e.path("session").equals(accept.path("session")));
+                assertThat(terminate.path("reason").asText()).isEqualTo("revoked");
+            } finally {
+                p.destroyForcibly();
+            }
+
+            // A half-written KRL: the reload says why, and serial 77 stays revoked.
+            Files.write(changing, java.util.Arrays.copyOf(Files.readAllBytes(changing), 40));
+            assertThat(b.server().reloadRevocations()).isInstanceOfSatisfying(
+                    io.sallyport.identity.RevocationFile.Outcome.KeptPrevious.class,
+                    kept -> assertThat(kept.reason()).contains("malformed KRL"));
+            OpenSsh again = client(b, "again", corp, valid("again").serial(77), "alice");
+            OpenSsh.Result refused = again.run(List.of("-W", subnet.targetAddress() + ":" + ECHO_PORT, "again"), new byte[0], TIMEOUT);
+            assertThat(refused.exitCode()).as(refused.toString()).isNotZero();
+            JsonNode reject = b.audit().await("auth.reject", e -> e.path("auth").path("cert_key_id").asText().equals("again"));
+            assertThat(reject.path("reason").asText()).isEqualTo("revoked: serial 77 is revoked for this CA");
+            OpenSsh other = client(b, "other", corp, valid("other").serial(78), "alice");
+            OpenSsh.Result ok = other.run(List.of("-W", subnet.targetAddress() + ":" + ECHO_PORT, "other"), "x".getBytes(), TIMEOUT);
+            assertThat(ok.exitCode()).as(ok.toString()).isZero();
         }
     }
 }
