@@ -128,8 +128,10 @@ public final class HostCertificateFile implements HostKeyCertificateProvider {
         try {
             BasicFileAttributes a = Files.readAttributes(path, BasicFileAttributes.class);
             return List.of(a.size(), a.lastModifiedTime(), String.valueOf(a.fileKey()));
+        } catch (java.nio.file.NoSuchFileException e) {
+            throw new HostKeyStore.HostKeyException("host certificate " + path + " does not exist");
         } catch (IOException e) {
-            throw new HostKeyStore.HostKeyException("host certificate " + path + " cannot be read: " + e);
+            throw new HostKeyStore.HostKeyException("host certificate " + path + " cannot be read: " + e.getMessage());
         }
     }
 
@@ -138,7 +140,7 @@ public final class HostCertificateFile implements HostKeyCertificateProvider {
         try {
             lines = Files.readAllLines(path, StandardCharsets.UTF_8);
         } catch (IOException e) {
-            throw new IllegalArgumentException("host certificate " + path + " cannot be read: " + e);
+            throw new IllegalArgumentException("host certificate " + path + " cannot be read: " + e.getMessage());
         }
         List<OpenSshCertificate> out = new ArrayList<>();
         for (int i = 0; i < lines.size(); i++) {
