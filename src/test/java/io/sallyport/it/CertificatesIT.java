@@ -3,6 +3,7 @@ package io.sallyport.it;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import io.sallyport.identity.RevocationFile;
 import io.sallyport.net.TargetResolver;
 import io.sallyport.testing.EchoServer;
 import io.sallyport.testing.OpenSsh;
@@ -26,6 +27,8 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
 
 /**
  * OpenSSH user certificates end to end: certificates and KRLs made by the real {@code ssh-keygen},
@@ -49,6 +52,8 @@ class CertificatesIT {
     TargetSshd sshd;
     TestCa corp;
     TestCa rogue;
+    TestCa rsaCa;
+    TestCa ecdsaCa;
     Path krl;
     Path revokedKey;
     BastionFixture bastion;
@@ -63,6 +68,8 @@ class CertificatesIT {
         echo = EchoServer.startIn(subnet, ECHO_PORT);
         corp = TestCa.create(dir, "corp-ca");
         rogue = TestCa.create(dir, "rogue-ca");
+        rsaCa = TestCa.create(dir, "rsa-ca", "rsa");
+        ecdsaCa = TestCa.create(dir, "ecdsa-ca", "ecdsa");
 
         targetKey = OpenSsh.keygen(dir, "target-login");
         Path authorized = dir.resolve("authorized_keys");
@@ -90,6 +97,8 @@ class CertificatesIT {
                 "      - name: corp-ca",
                 "        public_key: \"" + corp.publicKeyLine() + "\"",
                 "        grantable_roles: [ops, db]",
+                "      - {name: rsa-ca, public_key: \"" + rsaCa.publicKeyLine() + "\", grantable_roles: [ops]}",
+                "      - {name: ecdsa-ca, public_key: \"" + ecdsaCa.publicKeyLine() + "\", grantable_roles: [ops]}",
                 "policy:",
                 "  roles:",
                 "    ops:",
@@ -135,6 +144,15 @@ class CertificatesIT {
         return client(to, alias, key, ca.sign(key, cert), user);
     }
 
+    /** The certificate signature algorithms the client may use for its key type, and nothing else. */
+    private static String certificateAlgorithms(Path key) {
+        String type = OpenSsh.publicKeyLine(key).split("\\s+")[0];
+        return switch (type) {
+            case "ssh-rsa" -> "rsa-sha2-512-cert-v01@openssh.com,rsa-sha2-256-cert-v01@openssh.com";
+            default -> type + "-cert-v01@openssh.com";
+        };
+    }
+
     private OpenSsh client(String alias, Path key, Path certFile, String user) {
         return client(bastion, alias, key, certFile, user);
     }
@@ -150,7 +168,7 @@ class CertificatesIT {
                         .identityFile(key).userKnownHostsFile(knownHosts).strictHostKeyChecking("yes")
                         .option("IdentitiesOnly", "yes")
                         // Offer the certificate only: no fallback to the plain key muddles the audit.
-                        .option("PubkeyAcceptedAlgorithms", "ssh-ed25519-cert-v01@openssh.com"));
+                        .option("PubkeyAcceptedAlgorithms", certificateAlgorithms(key)));
         if (sshd != null) {
             config.host(OpenSsh.host("target").hostName(subnet.targetAddress()).port(SSHD_PORT)
                     .user(TargetSshd.currentUser()).identityFile(targetKey).userKnownHostsFile(knownHosts)
@@ -264,6 +282,29 @@ class CertificatesIT {
         assertThat(reject.path("reason").asText()).contains("no rule");
     }
 
+    @ParameterizedTest(name = "{0} key, {1} CA")
+    @CsvSource({"ecdsa, ed25519", "rsa, rsa", "ed25519, ecdsa"})
+    void certificatesOfEveryKeyAndCaTypeAreAccepted(String keyType, String caType) throws Exception {
+        TestCa ca = switch (caType) {
+            case "rsa" -> rsaCa;
+            case "ecdsa" -> ecdsaCa;
+            default -> corp;
+        };
+        String alias = "kt-" + keyType;
+        String keyId = "types-" + keyType + "-" + caType;
+        Path key = OpenSsh.keygen(dir.resolve("keys-" + counter.incrementAndGet()), alias, keyType);
+        OpenSsh ssh = client(alias, key, ca.sign(key, valid(keyId)), "alice");
+        byte[] payload = keyId.getBytes(StandardCharsets.US_ASCII);
+
+        OpenSsh.Result r = tunnelToEcho(ssh, alias, payload);
+
+        assertThat(r.exitCode()).as(r.toString()).isZero();
+        assertThat(r.stdout()).isEqualTo(payload);
+        JsonNode accept = bastion.audit().await("auth.accept", e -> e.path("auth").path("cert_key_id").asText().equals(keyId));
+        assertThat(accept.path("auth").path("key_type").asText()).endsWith("-cert-v01@openssh.com");
+        assertThat(accept.path("auth").path("ca").asText()).isEqualTo(caType.equals("ed25519") ? "corp-ca" : caType + "-ca");
+    }
+
     // ---------------------------------------------------------------- refused
 
     @Test
@@ -312,6 +353,12 @@ class CertificatesIT {
         JsonNode reject = refused(rogue, valid("rogue"), "rogue", "alice");
         assertThat(reject.path("reason").asText()).startsWith("certificate signed by an untrusted CA (ssh-ed25519 SHA256:");
         assertThat(reject.path("auth").has("ca")).isFalse();
+    }
+
+    @Test
+    void sha1CaSignatureIsRefused() throws Exception {
+        JsonNode reject = refused(rsaCa, valid("sha1-signed").signatureAlgorithm("ssh-rsa"), "sha1-signed", "alice");
+        assertThat(reject.path("reason").asText()).startsWith("the CA signed the certificate with ssh-rsa (SHA-1)");
     }
 
     @Test
@@ -428,7 +475,7 @@ class CertificatesIT {
             // A half-written KRL: the reload says why, and serial 77 stays revoked.
             Files.write(changing, java.util.Arrays.copyOf(Files.readAllBytes(changing), 40));
             assertThat(b.server().reloadRevocations()).isInstanceOfSatisfying(
-                    io.sallyport.identity.RevocationFile.Outcome.KeptPrevious.class,
+                    RevocationFile.Outcome.KeptPrevious.class,
                     kept -> assertThat(kept.reason()).contains("malformed KRL"));
             OpenSsh again = client(b, "again", corp, valid("again").serial(77), "alice");
             OpenSsh.Result refused = again.run(List.of("-W", subnet.targetAddress() + ":" + ECHO_PORT, "again"), new byte[0], TIMEOUT);

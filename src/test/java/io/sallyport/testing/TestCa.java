@@ -69,6 +69,7 @@ public final class TestCa {
         private final List<String> principals = new ArrayList<>();
         private String validity;
         private String serial;
+        private String signatureAlgorithm;
         private final List<String> options = new ArrayList<>();
 
         private Cert(String keyId, boolean host) {
@@ -98,6 +99,12 @@ public final class TestCa {
             return serial(Long.toUnsignedString(s));
         }
 
+        /** {@code -t} with {@code -s}: the CA's signature algorithm, e.g. {@code ssh-rsa} (SHA-1) for an RSA CA. */
+        public Cert signatureAlgorithm(String alg) {
+            this.signatureAlgorithm = alg;
+            return this;
+        }
+
         /** {@code -O}, e.g. {@code source-address=10.0.0.0/8}, {@code clear}, {@code extension:roles@sallyport=ops}. */
         public Cert option(String o) {
             options.add(o);
@@ -124,6 +131,9 @@ public final class TestCa {
         }
         if (cert.serial != null) {
             cmd.addAll(List.of("-z", cert.serial));
+        }
+        if (cert.signatureAlgorithm != null) {
+            cmd.addAll(List.of("-t", cert.signatureAlgorithm));
         }
         for (String o : cert.options) {
             cmd.addAll(List.of("-O", o));
