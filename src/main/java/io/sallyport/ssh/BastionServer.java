@@ -12,6 +12,7 @@ import java.net.InetSocketAddress;
 import java.net.SocketAddress;
 import java.security.KeyPair;
 import java.time.Clock;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
@@ -46,7 +47,7 @@ import org.slf4j.LoggerFactory;
 public final class BastionServer implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(BastionServer.class);
     /** How often the revocation list and host certificate files are checked for changes. */
-    private static final java.time.Duration FILE_POLL = java.time.Duration.ofSeconds(1);
+    private static final Duration FILE_POLL = Duration.ofSeconds(1);
 
     private final Config config;
     private final Auditor auditor;
