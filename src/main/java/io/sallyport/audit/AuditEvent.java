@@ -45,11 +45,25 @@ public sealed interface AuditEvent {
     }
 
     /**
-     * @param method {@code publickey} or {@code certificate}
-     * @param source {@code local}, {@code iam} or {@code ca}; empty when no source claimed the key
+     * @param method     {@code publickey} or {@code certificate}
+     * @param source     {@code local}, {@code iam} or {@code ca}; empty when no source claimed the key
+     * @param keyType    the key type the client offered ({@code ssh-ed25519-cert-v01@openssh.com} for a certificate)
+     * @param keyFp      SHA-256 fingerprint of the key (for a certificate, of the key it certifies)
+     * @param certKeyId  the certificate's key id, made printable
+     * @param certSerial the certificate's serial, unsigned decimal; a string because serials use all
+     *                   64 bits and JSON readers lose precision beyond 2^53
+     * @param ca         the name of the trusted CA that issued the certificate
      */
     record AuthInfo(String method, Optional<String> source, String keyType, String keyFp,
-                    Optional<String> iamArn, List<String> roles) {
+                    Optional<String> iamArn, List<String> roles,
+                    Optional<String> certKeyId, Optional<String> certSerial, Optional<String> ca) {
+
+        /** A plain public key login. */
+        public AuthInfo(String method, Optional<String> source, String keyType, String keyFp,
+                        Optional<String> iamArn, List<String> roles) {
+            this(method, source, keyType, keyFp, iamArn, roles, Optional.empty(), Optional.empty(), Optional.empty());
+        }
+
         Map<String, Object> json() {
             Map<String, Object> m = new LinkedHashMap<>();
             m.put("method", method);
@@ -57,6 +71,9 @@ public sealed interface AuditEvent {
             m.put("key_type", keyType);
             m.put("key_fp", keyFp);
             iamArn.ifPresent(v -> m.put("iam_arn", v));
+            certKeyId.ifPresent(v -> m.put("cert_key_id", v));
+            certSerial.ifPresent(v -> m.put("cert_serial", v));
+            ca.ifPresent(v -> m.put("ca", v));
             if (!roles.isEmpty()) {
                 m.put("roles", roles);
             }
@@ -202,7 +219,7 @@ public sealed interface AuditEvent {
 
     /**
      * @param reason {@code revoked}, {@code admin}, {@code idle}, {@code max_duration}, {@code shutdown},
-     *               and the connection limits: {@code max_unauthenticated}, {@code auth_penalty},
+     *               {@code cert_expired}, and the connection limits: {@code max_unauthenticated}, {@code auth_penalty},
      *               {@code max_sessions_per_user}
      */
     record SessionTerminate(String sessionId, Optional<String> user, ClientRef client, String reason)

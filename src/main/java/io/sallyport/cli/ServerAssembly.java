@@ -7,15 +7,20 @@ import io.sallyport.audit.StdoutSink;
 import io.sallyport.config.Config;
 import io.sallyport.config.ConfigException;
 import io.sallyport.config.ConfigProblem;
+import io.sallyport.identity.CertificateAuthority;
+import io.sallyport.identity.CertificateVerifier;
 import io.sallyport.identity.IdentitySource;
 import io.sallyport.identity.KeyPolicy;
 import io.sallyport.identity.LocalIdentities;
 import io.sallyport.identity.Logins;
+import io.sallyport.identity.RevocationFile;
+import io.sallyport.identity.RevocationList;
 import io.sallyport.net.OwnAddresses;
 import io.sallyport.net.TargetResolver;
 import io.sallyport.policy.ForwardingPolicy;
 import io.sallyport.policy.PolicyCompiler;
 import io.sallyport.ssh.BastionServer;
+import io.sallyport.ssh.HostCertificateFile;
 import io.sallyport.ssh.HostKeyStore;
 import java.io.IOException;
 import java.io.PrintStream;
@@ -27,6 +32,8 @@ import java.security.KeyPair;
 import java.time.Clock;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
+import java.util.function.Supplier;
 
 /**
  * Builds a runnable server from a loaded {@link Config}: the second half of validation (key lines,
@@ -36,8 +43,13 @@ import java.util.List;
 public final class ServerAssembly {
     private ServerAssembly() {}
 
-    /** Everything derived from the config that can be checked without side effects. */
-    public record Validated(Config config, Logins logins, ForwardingPolicy policy, LocalIdentities local) {}
+    /**
+     * Everything derived from the config that can be checked without side effects.
+     *
+     * @param revoked the revocation file, loaded, when {@code identity.certificates.revoked} is set
+     */
+    public record Validated(Config config, Logins logins, ForwardingPolicy policy, LocalIdentities local,
+                            Optional<RevocationFile> revoked) {}
 
     /**
      * The checks of this second half, for {@link io.sallyport.config.ConfigLoader#load}: key lines
@@ -45,6 +57,8 @@ public final class ServerAssembly {
      */
     public static void check(Config config, List<ConfigProblem> problems) {
         LocalIdentities.from(config, problems);
+        CertificateVerifier.authorities(config, problems);
+        revocationFile(config, problems);
         PolicyCompiler.compile(config, TargetResolver.system(), List::of, problems);
     }
 
@@ -66,6 +80,8 @@ public final class ServerAssembly {
     public static Validated validate(Config config, TargetResolver resolver) throws ConfigException {
         List<ConfigProblem> problems = new ArrayList<>();
         LocalIdentities local = LocalIdentities.from(config, problems);
+        List<CertificateAuthority> authorities = CertificateVerifier.authorities(config, problems);
+        Optional<RevocationFile> revoked = revocationFile(config, problems);
         List<InetAddress> listening = new ArrayList<>();
         for (Config.HostPort hp : config.listen()) {
             try {
@@ -79,8 +95,31 @@ public final class ServerAssembly {
             throw new ConfigException(problems);
         }
         List<IdentitySource> sources = List.of(local);
-        Logins logins = new Logins(new KeyPolicy(config.policy().minRsaBits()), sources);
-        return new Validated(config, logins, policy, local);
+        KeyPolicy keyPolicy = new KeyPolicy(config.policy().minRsaBits());
+        Supplier<RevocationList> revocations = revoked.isPresent() ? revoked.get() : () -> RevocationList.EMPTY;
+        Config.Certificates certs = config.identity().certificates();
+        CertificateVerifier verifier = new CertificateVerifier(authorities, certs.maxValidity(), certs.clockSkew(),
+                keyPolicy, revocations, Clock.systemUTC());
+        Logins logins = new Logins(keyPolicy, sources, verifier, revocations);
+        return new Validated(config, logins, policy, local, revoked);
+    }
+
+    /**
+     * Reads {@code identity.certificates.revoked}. A file that is missing or malformed is a problem
+     * at that key's line: starting without the revocations an operator asked for would be fail-open.
+     */
+    private static Optional<RevocationFile> revocationFile(Config config, List<ConfigProblem> problems) {
+        Optional<Config.Located<Path>> revoked = config.identity().certificates().revoked();
+        if (revoked.isEmpty()) {
+            return Optional.empty();
+        }
+        try {
+            return Optional.of(RevocationFile.load(revoked.get().value()));
+        } catch (IllegalArgumentException e) {
+            problems.add(new ConfigProblem(config.source().toString(), revoked.get().line(), revoked.get().keyPath(),
+                    e.getMessage()));
+            return Optional.empty();
+        }
     }
 
     /** The audit sinks the config asks for, plus any given (tests add a recording sink). */
@@ -97,7 +136,11 @@ public final class ServerAssembly {
 
     public static BastionServer server(Validated v, Auditor auditor) throws IOException {
         List<KeyPair> hostKeys = HostKeyStore.loadOrGenerate(v.config().hostKeys());
-        return new BastionServer(v.config(), hostKeys, v.logins(), v.policy(), auditor);
+        Optional<HostCertificateFile> hostCertificate = Optional.empty();
+        if (v.config().hostCertificate().isPresent()) {
+            hostCertificate = Optional.of(HostCertificateFile.load(v.config().hostCertificate().get(), hostKeys));
+        }
+        return new BastionServer(v.config(), hostKeys, hostCertificate, v.logins(), v.revoked(), v.policy(), auditor);
     }
 
     /** Outside EC2 the instance is named by its host name. */

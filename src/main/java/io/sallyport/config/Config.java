@@ -68,10 +68,11 @@ public record Config(
             String keyTagPrefix,
             Map<String, List<String>> groupRoles) {}
 
+    /** {@code revoked} keeps its line: the file is read when the server is assembled, and its problems point here. */
     public record Certificates(
             Duration maxValidity,
             Duration clockSkew,
-            Optional<Path> revoked,
+            Optional<Located<Path>> revoked,
             List<Authority> authorities) {}
 
     public record Authority(String name, Located<String> publicKey, List<String> grantableRoles) {}

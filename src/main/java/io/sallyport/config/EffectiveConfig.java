@@ -93,8 +93,9 @@ public final class EffectiveConfig {
         if (!certs.authorities().isEmpty()) {
             row(2, "max validity", duration(certs.maxValidity()));
             row(2, "clock skew", duration(certs.clockSkew()));
-            row(2, "revoked", certs.revoked().map(Path::toString).orElse("none"));
         }
+        // The revocation list applies to plain keys too (as OpenSSH's RevokedKeys does).
+        row(1, "revoked keys", certs.revoked().map(r -> r.value().toString()).orElse("none"));
     }
 
     private void writePolicy(Config.Policy p) {

@@ -83,7 +83,7 @@ final class IdentityReader {
         return new Config.Certificates(
                 certs.scalar("max_validity", Duration.ofHours(24), ConfigDuration::parse),
                 certs.scalar("clock_skew", Duration.ofSeconds(60), ConfigDuration::parse),
-                certs.optionalScalar("revoked", paths::resolve),
+                certs.optionalLocated("revoked", paths::resolve),
                 authorities(certs));
     }
 

@@ -18,8 +18,6 @@ final class UnsupportedFeatures {
     private static final List<Feature> NOT_YET = List.of(
             new Feature(List.of("identity", "iam", "enabled"), UnsupportedFeatures::isTrue,
                     "the IAM identity source"),
-            new Feature(List.of("identity", "certificates", "authorities"), UnsupportedFeatures::isNonEmptyList,
-                    "certificate authentication (trusted user CAs)"),
             new Feature(List.of("proxy_protocol", "enabled"), UnsupportedFeatures::isTrue,
                     "the PROXY protocol"),
             new Feature(List.of("audit", "cloudwatch", "enabled"), UnsupportedFeatures::isTrue,
@@ -53,9 +51,5 @@ final class UnsupportedFeatures {
 
     private static boolean isTrue(YamlNode node) {
         return node instanceof YamlNode.Scalar s && s.kind() == YamlNode.Kind.BOOLEAN && Boolean.parseBoolean(s.text());
-    }
-
-    private static boolean isNonEmptyList(YamlNode node) {
-        return node instanceof YamlNode.Sequence seq && !seq.items().isEmpty();
     }
 }

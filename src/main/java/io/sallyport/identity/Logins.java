@@ -2,25 +2,46 @@ package io.sallyport.identity;
 
 import java.util.List;
 import java.util.Optional;
+import java.util.function.Supplier;
 
 /**
- * The one door for login decisions: the key policy first (it holds whoever vouches for a key),
- * then each identity source in order; the first source that knows the user decides, so a
- * second source can never add keys or roles to a user the first one owns.
+ * The one door for login decisions. A certificate is judged by the {@link CertificateVerifier}
+ * alone: it carries its own user name and roles, vouched for by a CA. A plain key goes through the
+ * key policy first (it holds whoever vouches for a key), then the revocation list, then each
+ * identity source in order; the first source that knows the user decides, so a second source can
+ * never add keys or roles to a user the first one owns.
  */
 public final class Logins {
     private final KeyPolicy keyPolicy;
     private final List<IdentitySource> sources;
+    private final CertificateVerifier certificates;
+    private final Supplier<RevocationList> revoked;
 
+    /** Plain keys only: every certificate is refused and nothing is revoked. */
     public Logins(KeyPolicy keyPolicy, List<IdentitySource> sources) {
+        this(keyPolicy, sources, CertificateVerifier.none(keyPolicy), () -> RevocationList.EMPTY);
+    }
+
+    /** @param revoked the revocation list in force ({@code identity.certificates.revoked}); it applies to plain keys too, as OpenSSH's RevokedKeys does */
+    public Logins(KeyPolicy keyPolicy, List<IdentitySource> sources, CertificateVerifier certificates,
+                  Supplier<RevocationList> revoked) {
         this.keyPolicy = keyPolicy;
         this.sources = List.copyOf(sources);
+        this.certificates = certificates;
+        this.revoked = revoked;
     }
 
     public AuthDecision authenticate(String user, SshPublicKey key) {
+        if (key.isCertificate()) {
+            return certificates.authenticate(user, key);
+        }
         Optional<String> refused = keyPolicy.refusal(key);
         if (refused.isPresent()) {
             return new AuthDecision.Reject(refused.get());
+        }
+        Optional<String> revocation = revoked.get().revocationOf(key);
+        if (revocation.isPresent()) {
+            return new AuthDecision.Reject("revoked: " + revocation.get());
         }
         for (IdentitySource source : sources) {
             AuthDecision d = source.authenticate(user, key);
@@ -29,5 +50,20 @@ public final class Logins {
             }
         }
         return new AuthDecision.Reject("unknown user");
+    }
+
+    /**
+     * Why a live session logged in with {@code presented} (a plain key or a certificate) must end
+     * under the revocation list in force now, or empty.
+     */
+    public Optional<String> revocationOf(SshPublicKey presented) {
+        if (presented.isCertificate()) {
+            try {
+                return certificates.revocationOf(SshCertificate.parse(presented.blob()));
+            } catch (IllegalArgumentException e) {
+                return Optional.empty(); // it parsed at login; nothing new to say
+            }
+        }
+        return revoked.get().revocationOf(presented);
     }
 }

@@ -125,14 +125,23 @@ public final class SshPublicKey {
         return blob.clone();
     }
 
-    /** {@code SHA256:...} as {@code ssh-keygen -l} prints it. */
-    public String fingerprint() {
+    /** Whether this is an OpenSSH certificate ({@code *-cert-v01@openssh.com}) rather than a plain key. */
+    public boolean isCertificate() {
+        return SshCertificate.isCertificateType(type);
+    }
+
+    /** The SHA-1 or SHA-256 digest of the blob, as revocation lists store them. */
+    byte[] digest(String algorithm) {
         try {
-            byte[] d = MessageDigest.getInstance("SHA-256").digest(blob);
-            return "SHA256:" + Base64.getEncoder().withoutPadding().encodeToString(d);
+            return MessageDigest.getInstance(algorithm).digest(blob);
         } catch (NoSuchAlgorithmException e) {
             throw new IllegalStateException(e);
         }
+    }
+
+    /** {@code SHA256:...} as {@code ssh-keygen -l} prints it. */
+    public String fingerprint() {
+        return "SHA256:" + Base64.getEncoder().withoutPadding().encodeToString(digest("SHA-256"));
     }
 
     /** RSA modulus length in bits; 0 for other key types or a malformed blob. */

@@ -3,12 +3,17 @@ package io.sallyport.ssh;
 import io.sallyport.audit.AuditEvent;
 import io.sallyport.audit.Auditor;
 import io.sallyport.identity.AuthDecision;
+import io.sallyport.identity.CertificateLogin;
 import io.sallyport.identity.Identity;
 import io.sallyport.identity.Logins;
+import io.sallyport.identity.SshCertificate;
 import io.sallyport.identity.SshPublicKey;
+import io.sallyport.net.Printable;
 import java.security.PublicKey;
+import java.time.Instant;
 import java.util.List;
 import java.util.Optional;
+import org.apache.sshd.common.config.keys.OpenSshCertificate;
 import org.apache.sshd.common.util.buffer.ByteArrayBuffer;
 import org.apache.sshd.server.auth.pubkey.PublickeyAuthenticator;
 import org.apache.sshd.server.session.ServerSession;
@@ -20,6 +25,10 @@ import org.apache.sshd.server.session.ServerSession;
  * before it verifies the signature. So this only records a pending login; the login counts when
  * MINA reports the session authenticated ({@link SessionRegistry#sessionEvent}), which happens only
  * after a valid signature.
+ *
+ * <p>Certificates are judged before MINA's own certificate checks too ({@link #precheckCertificate},
+ * called by {@link CertificatePublicKeyAuth}): MINA refuses an expired certificate, say, without
+ * ever calling this authenticator, and the refusal's reason would be lost to the audit.
  */
 final class BastionAuthenticator implements PublickeyAuthenticator {
     private final Logins logins;
@@ -42,41 +51,116 @@ final class BastionAuthenticator implements PublickeyAuthenticator {
         }
         SshPublicKey wire;
         try {
-            ByteArrayBuffer buf = new ByteArrayBuffer();
-            buf.putRawPublicKey(key);
-            wire = SshPublicKey.fromBlob(buf.getCompactData());
+            wire = SshPublicKey.fromBlob(wireBlob(key));
         } catch (RuntimeException e) {
             reject(state, username, Optional.empty(), "unreadable public key (" + e.getClass().getSimpleName() + ")");
             return false;
         }
-        AuthDecision decision = logins.authenticate(username, wire);
-        if (!(decision instanceof AuthDecision.Accept accept)) {
-            String reason = decision instanceof AuthDecision.Reject r ? r.reason() : "unknown user";
-            reject(state, username, Optional.of(info(wire, Optional.empty())), reason);
+        Optional<SessionState.PendingLogin> login = decide(state, username, wire);
+        login.ifPresent(l -> state.pending = l);
+        return login.isPresent();
+    }
+
+    /**
+     * The whole decision for a certificate, before MINA checks it: audits the refusal, if any, and
+     * records no pending login (MINA calls {@link #authenticate} for that once its checks pass).
+     */
+    boolean precheckCertificate(String username, SshPublicKey certificate, ServerSession session) {
+        SessionState state = SessionState.of(session);
+        if (state == null || state.terminated.get()) {
             return false;
         }
-        Identity identity = accept.identity();
-        AuditEvent.AuthInfo info = info(wire, Optional.of(identity));
-        if (registry.sessionsOf(identity.user()) >= maxSessionsPerUser) {
-            reject(state, identity.user(), Optional.of(info),
-                    "max_sessions_per_user: " + identity.user() + " already has " + maxSessionsPerUser + " sessions");
+        Optional<SessionState.PendingLogin> login = decide(state, username, certificate);
+        if (login.isEmpty()) {
             return false;
         }
-        state.pending = new SessionState.PendingLogin(identity, info);
+        // MINA checks the validity window again, with the system clock and no clock_skew. Say so
+        // here, where the certificate is known, rather than let MINA refuse it without a reason.
+        SshCertificate cert = SshCertificate.parse(certificate.blob());
+        Instant now = Instant.now();
+        if (now.isBefore(cert.validAfterInstant()) || !now.isBefore(cert.validBeforeInstant())) {
+            certificateRefused(session, username, certificate, "certificate is outside its validity window ("
+                    + cert.validAfterInstant() + " to " + cert.validBeforeInstant() + ", now " + now
+                    + "): within clock_skew, but the SSH library checks the window without it");
+            return false;
+        }
         return true;
     }
 
+    /** Audits a certificate that MINA's own checks (CA signature, {@code source-address}) refused. */
+    void certificateRefused(ServerSession session, String username, SshPublicKey certificate, String reason) {
+        SessionState state = SessionState.of(session);
+        if (state == null) {
+            return;
+        }
+        AuthDecision d = logins.authenticate(username, certificate);
+        Optional<CertificateLogin> cert = d instanceof AuthDecision.Accept a ? a.certificate()
+                : d instanceof AuthDecision.Reject r ? r.certificate() : Optional.empty();
+        Optional<Identity> identity = d instanceof AuthDecision.Accept a ? Optional.of(a.identity()) : Optional.empty();
+        reject(state, username, Optional.of(info(certificate, identity, cert)), reason);
+    }
+
+    private Optional<SessionState.PendingLogin> decide(SessionState state, String username, SshPublicKey wire) {
+        AuthDecision decision = logins.authenticate(username, wire);
+        if (!(decision instanceof AuthDecision.Accept accept)) {
+            String reason = decision instanceof AuthDecision.Reject r ? r.reason() : "unknown user";
+            Optional<CertificateLogin> cert = decision instanceof AuthDecision.Reject r ? r.certificate() : Optional.empty();
+            reject(state, username, Optional.of(info(wire, Optional.empty(), cert)), reason);
+            return Optional.empty();
+        }
+        Identity identity = accept.identity();
+        AuditEvent.AuthInfo info = info(wire, Optional.of(identity), accept.certificate());
+        if (registry.sessionsOf(identity.user()) >= maxSessionsPerUser) {
+            reject(state, identity.user(), Optional.of(info),
+                    "max_sessions_per_user: " + identity.user() + " already has " + maxSessionsPerUser + " sessions");
+            return Optional.empty();
+        }
+        return Optional.of(new SessionState.PendingLogin(identity, info, wire, accept.certificate().map(CertificateLogin::endsAt)));
+    }
+
     private void reject(SessionState state, String user, Optional<AuditEvent.AuthInfo> info, String reason) {
-        String fp = info.map(AuditEvent.AuthInfo::keyFp).orElse("?");
+        String fp = info.map(i -> i.keyType() + " " + i.keyFp()).orElse("?");
         // One event per rejected key, not one per MINA callback.
         if (state.rejectedKeys.add(fp + " " + user)) {
             state.authRejects.incrementAndGet();
-            auditor.emit(new AuditEvent.AuthReject(state.id, state.client, io.sallyport.net.Printable.of(user), info, reason));
+            auditor.emit(new AuditEvent.AuthReject(state.id, state.client, Printable.of(user), info, reason));
         }
     }
 
-    private static AuditEvent.AuthInfo info(SshPublicKey key, Optional<Identity> identity) {
-        return new AuditEvent.AuthInfo("publickey", identity.map(Identity::source), key.type(), key.fingerprint(),
-                identity.flatMap(Identity::iamArn), identity.map(Identity::roles).orElse(List.of()));
+    /**
+     * The key's SSH wire blob. For a certificate, exactly the bytes the client sent (MINA keeps the
+     * signed part and the signature as received): a re-encoding could differ from what the CA signed.
+     */
+    static byte[] wireBlob(PublicKey key) {
+        ByteArrayBuffer buf = new ByteArrayBuffer();
+        if (key instanceof OpenSshCertificate cert) {
+            buf.putRawBytes(cert.getMessage());
+            buf.putBytes(cert.getSignature());
+        } else {
+            buf.putRawPublicKey(key);
+        }
+        return buf.getCompactData();
+    }
+
+    private static AuditEvent.AuthInfo info(SshPublicKey key, Optional<Identity> identity, Optional<CertificateLogin> cert) {
+        List<String> roles = identity.map(Identity::roles).orElse(List.of());
+        if (cert.isEmpty()) {
+            return new AuditEvent.AuthInfo(key.isCertificate() ? "certificate" : "publickey", identity.map(Identity::source),
+                    key.type(), key.isCertificate() ? certifiedKeyFingerprint(key) : key.fingerprint(),
+                    identity.flatMap(Identity::iamArn), roles);
+        }
+        SshCertificate c = cert.get().certificate();
+        Optional<String> ca = cert.get().authority();
+        return new AuditEvent.AuthInfo("certificate", ca.map(n -> "ca"), key.type(), c.key().fingerprint(),
+                Optional.empty(), roles, Optional.of(Printable.of(c.keyId())), Optional.of(c.serialText()), ca);
+    }
+
+    /** For a certificate that does not parse: the fingerprint of the blob, which is all there is. */
+    private static String certifiedKeyFingerprint(SshPublicKey key) {
+        try {
+            return SshCertificate.parse(key.blob()).key().fingerprint();
+        } catch (IllegalArgumentException e) {
+            return key.fingerprint();
+        }
     }
 }

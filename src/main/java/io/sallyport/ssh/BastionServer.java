@@ -4,14 +4,18 @@ import io.sallyport.audit.AuditEvent;
 import io.sallyport.audit.Auditor;
 import io.sallyport.config.Config;
 import io.sallyport.identity.Logins;
+import io.sallyport.identity.RevocationFile;
 import io.sallyport.policy.ForwardingPolicy;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.SocketAddress;
 import java.security.KeyPair;
+import java.time.Clock;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.ThreadPoolExecutor;
@@ -27,7 +31,6 @@ import org.apache.sshd.common.util.net.SshdSocketAddress;
 import org.apache.sshd.core.CoreModuleProperties;
 import org.apache.sshd.server.ServerBuilder;
 import org.apache.sshd.server.SshServer;
-import org.apache.sshd.server.auth.pubkey.UserAuthPublicKeyFactory;
 import org.apache.sshd.server.global.NoMoreSessionsHandler;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -43,12 +46,17 @@ import org.slf4j.LoggerFactory;
  */
 public final class BastionServer implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(BastionServer.class);
+    /** How often the revocation list and host certificate files are checked for changes. */
+    private static final Duration FILE_POLL = Duration.ofSeconds(1);
 
     private final Config config;
     private final Auditor auditor;
     private final SessionRegistry registry;
     private final ExecutorService decisions;
     private final Server sshd;
+    private final Logins logins;
+    private final Optional<RevocationFile> revoked;
+    private final Optional<HostCertificateFile> hostCertificate;
     private volatile boolean stopped;
 
     /** MINA's server, able to listen on more than one host:port pair. */
@@ -61,12 +69,26 @@ public final class BastionServer implements AutoCloseable {
     }
 
     public BastionServer(Config config, List<KeyPair> hostKeys, Logins logins, ForwardingPolicy policy, Auditor auditor) {
+        this(config, hostKeys, Optional.empty(), logins, Optional.empty(), policy, auditor);
+    }
+
+    /**
+     * @param hostCertificate served to clients next to the host keys, when configured
+     * @param revoked         the revocation file behind {@code logins}, polled for changes; live
+     *                        sessions it revokes are ended
+     */
+    public BastionServer(Config config, List<KeyPair> hostKeys, Optional<HostCertificateFile> hostCertificate,
+                         Logins logins, Optional<RevocationFile> revoked, ForwardingPolicy policy, Auditor auditor) {
         this.config = config;
         this.auditor = auditor;
-        this.registry = new SessionRegistry(auditor, config.limits(), config.policy());
+        this.logins = logins;
+        this.revoked = revoked;
+        this.hostCertificate = hostCertificate;
+        this.registry = new SessionRegistry(auditor, config.limits(), config.policy(), Clock.systemUTC());
         this.decisions = decisionExecutor();
         BastionContext context = new BastionContext(auditor, policy, policy.denyList(), registry, decisions);
 
+        BastionAuthenticator authenticator = new BastionAuthenticator(logins, auditor, registry, config.policy().maxSessionsPerUser());
         Config.CryptoProfile crypto = config.crypto();
         ServerBuilder builder = ServerBuilder.builder()
                 .factory(Server::new)
@@ -78,9 +100,9 @@ public final class BastionServer implements AutoCloseable {
                 .channelFactories(channels(context))
                 .globalRequestHandlers(globalRequests(context))
                 .forwardingFilter(new PinnedAddressFilter(policy.denyList()))
-                .publickeyAuthenticator(new BastionAuthenticator(logins, auditor, registry, config.policy().maxSessionsPerUser()));
+                .publickeyAuthenticator(authenticator);
         Server server = (Server) builder.build();
-        server.setUserAuthFactories(List.of(UserAuthPublicKeyFactory.INSTANCE));
+        server.setUserAuthFactories(List.of(CertificatePublicKeyAuth.factory(authenticator)));
         server.setKeyboardInteractiveAuthenticator(null);
         server.setPasswordAuthenticator(null);
         server.setHostBasedAuthenticator(null);
@@ -89,6 +111,7 @@ public final class BastionServer implements AutoCloseable {
         server.setCommandFactory(null);
         server.setSubsystemFactories(List.of());
         server.setKeyPairProvider(KeyPairProvider.wrap(hostKeys));
+        hostCertificate.ifPresent(server::setHostKeyCertificateProvider);
         server.addSessionListener(registry);
 
         CoreModuleProperties.AUTH_TIMEOUT.set(server, config.limits().loginGraceTime());
@@ -149,9 +172,38 @@ public final class BastionServer implements AutoCloseable {
             throw e;
         }
         log.info("sallyport {} listening on {}", io.sallyport.Version.sallyport(), boundAddresses());
+        revoked.ifPresent(r -> {
+            log.info("revocation list {}: {}", r.path(), r.current().description());
+            registry.every(FILE_POLL, "revocation list reload", () -> report(r.reloadIfChanged()));
+        });
+        hostCertificate.ifPresent(h -> {
+            h.logServed("served");
+            registry.every(FILE_POLL, "host certificate reload", h::reloadIfChanged);
+        });
         if (config.policy().unsafeAllowLoopback()) {
             log.warn("policy.unsafe_allow_loopback is on: tunnels may reach this machine's loopback services."
                     + " Use it for demo and tests only, never in production.");
+        }
+    }
+
+    /**
+     * Re-reads the revocation file now (for {@code sallyport reload} and SIGHUP; it is also polled).
+     * A bad file keeps the previous list; sessions the new list revokes are ended.
+     *
+     * @return what happened; {@link RevocationFile.Outcome.Unchanged} when no file is configured
+     */
+    public RevocationFile.Outcome reloadRevocations() {
+        RevocationFile.Outcome outcome = revoked.map(RevocationFile::reload).orElse(new RevocationFile.Outcome.Unchanged());
+        report(outcome);
+        return outcome;
+    }
+
+    private void report(RevocationFile.Outcome outcome) {
+        if (outcome instanceof RevocationFile.Outcome.Loaded loaded) {
+            log.info("revocation list reloaded: {}", loaded.list().description());
+            registry.terminateRevoked(logins::revocationOf);
+        } else if (outcome instanceof RevocationFile.Outcome.KeptPrevious kept) {
+            log.warn("{}; keeping the previous revocation list ({})", kept.reason(), kept.previous().description());
         }
     }
 

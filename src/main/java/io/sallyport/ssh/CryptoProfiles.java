@@ -69,17 +69,30 @@ public final class CryptoProfiles {
     /**
      * Signature algorithms: what the host key signs with, what user keys may sign with, and what
      * {@code server-sig-algs} advertises. No {@code ssh-rsa} (SHA-1) and no DSA in any profile.
+     *
+     * <p>The certificate algorithms are here for three reasons: a {@code *-cert-v01} host key is
+     * offered only when its algorithm is listed (and a {@code host_certificate} is configured); a
+     * user certificate is accepted only when its algorithm is listed; and the CA signature inside a
+     * certificate is verified with the plain algorithms of this same list (so a CA that signs with
+     * {@code ssh-rsa}, SHA-1, is refused). No {@code ssh-rsa-cert-v01} (SHA-1 signatures) and no
+     * FIDO certificates (MINA SSHD cannot verify them).
      */
     public static List<BuiltinSignatures> signatures(CryptoProfile profile) {
         return supported(List.of(
                 BuiltinSignatures.ed25519,
+                BuiltinSignatures.ed25519_cert,
                 BuiltinSignatures.sk_ssh_ed25519,
                 BuiltinSignatures.nistp256,
+                BuiltinSignatures.nistp256_cert,
                 BuiltinSignatures.nistp384,
+                BuiltinSignatures.nistp384_cert,
                 BuiltinSignatures.nistp521,
+                BuiltinSignatures.nistp521_cert,
                 BuiltinSignatures.sk_ecdsa_sha2_nistp256,
                 BuiltinSignatures.rsaSHA512,
-                BuiltinSignatures.rsaSHA256));
+                BuiltinSignatures.rsaSHA512_cert,
+                BuiltinSignatures.rsaSHA256,
+                BuiltinSignatures.rsaSHA256_cert));
     }
 
     /** Names, for printing and tests. */

@@ -3,10 +3,13 @@ package io.sallyport.ssh;
 import io.sallyport.audit.AuditEvent;
 import io.sallyport.audit.Auditor;
 import io.sallyport.config.Config;
+import io.sallyport.identity.SshPublicKey;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.net.SocketAddress;
+import java.time.Clock;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -15,6 +18,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Function;
 import org.apache.sshd.common.SshConstants;
 import org.apache.sshd.common.session.Session;
 import org.apache.sshd.common.session.SessionListener;
@@ -24,7 +28,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Every live connection, and the limits that span connections: unauthenticated connections,
- * sessions per user, the per-source penalty after failed logins, idle time and session duration.
+ * sessions per user, the per-source penalty after failed logins, idle time, session duration and
+ * certificate expiry.
  * Each enforcement is audited as {@code session.terminate} with its reason.
  */
 final class SessionRegistry implements SessionListener, AutoCloseable {
@@ -50,11 +55,14 @@ final class SessionRegistry implements SessionListener, AutoCloseable {
     private final Map<String, Penalty> penalties = new ConcurrentHashMap<>();
     private final AtomicInteger unauthenticated = new AtomicInteger();
     private final ScheduledExecutorService timer;
+    /** Wall-clock time, for certificate expiry; durations use {@link System#nanoTime}. */
+    private final Clock clock;
 
-    SessionRegistry(Auditor auditor, Config.Limits limits, Config.Policy policy) {
+    SessionRegistry(Auditor auditor, Config.Limits limits, Config.Policy policy, Clock clock) {
         this.auditor = auditor;
         this.limits = limits;
         this.policy = policy;
+        this.clock = clock;
         this.timer = Executors.newSingleThreadScheduledExecutor(r -> {
             Thread t = new Thread(r, "sallyport-session-timer");
             t.setDaemon(true);
@@ -96,6 +104,8 @@ final class SessionRegistry implements SessionListener, AutoCloseable {
             session.close(true);
             return;
         }
+        state.loginKey = login.key();
+        state.certificateEndsAt = login.endsAt().orElse(null);
         state.identity = login.identity();
         state.auth = login.auth();
         state.touch();
@@ -179,16 +189,49 @@ final class SessionRegistry implements SessionListener, AutoCloseable {
         }
     }
 
+    /**
+     * Ends every logged-in session whose key or certificate {@code revocation} says is revoked now
+     * (audited {@code revoked}); called after the revocation list changed.
+     */
+    void terminateRevoked(Function<SshPublicKey, Optional<String>> revocation) {
+        for (SessionState s : live.values()) {
+            SshPublicKey key = s.loginKey;
+            if (!s.authenticated() || s.terminated.get() || key == null) {
+                continue;
+            }
+            Optional<String> why = revocation.apply(key);
+            if (why.isPresent()) {
+                log.info("ending session {} of {}: {}", s.id, s.user().orElse("?"), why.get());
+                terminate(s, "revoked", "your key or certificate has been revoked");
+            }
+        }
+    }
+
+    /** Runs {@code task} on the session timer every {@code period}; a failure is logged, never fatal. */
+    void every(Duration period, String name, Runnable task) {
+        timer.scheduleWithFixedDelay(() -> {
+            try {
+                task.run();
+            } catch (RuntimeException e) {
+                log.error("{}: {}", name, e.toString());
+            }
+        }, period.toMillis(), period.toMillis(), TimeUnit.MILLISECONDS);
+    }
+
     private void enforceTimeLimits() {
         try {
             long now = System.nanoTime();
+            Instant wallNow = clock.instant();
             Duration idle = policy.idleTimeout();
             Duration max = policy.maxSessionDuration();
             for (SessionState s : live.values()) {
                 if (!s.authenticated() || s.terminated.get()) {
                     continue;
                 }
-                if (now - s.startedNanos > max.toNanos()) {
+                Instant certEnds = s.certificateEndsAt;
+                if (certEnds != null && !wallNow.isBefore(certEnds)) {
+                    terminate(s, "cert_expired", "your certificate has expired");
+                } else if (now - s.startedNanos > max.toNanos()) {
                     terminate(s, "max_duration", "maximum session duration reached");
                 } else if (now - s.lastActivityNanos.get() > idle.toNanos()) {
                     terminate(s, "idle", "idle timeout");

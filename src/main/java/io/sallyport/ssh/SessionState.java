@@ -2,7 +2,9 @@ package io.sallyport.ssh;
 
 import io.sallyport.audit.AuditEvent;
 import io.sallyport.identity.Identity;
+import io.sallyport.identity.SshPublicKey;
 import java.security.SecureRandom;
+import java.time.Instant;
 import java.util.HexFormat;
 import java.util.Optional;
 import java.util.Set;
@@ -46,8 +48,16 @@ final class SessionState {
     /** Set by the authenticator for the key it last accepted; confirmed when MINA reports success. */
     volatile PendingLogin pending;
     volatile String terminationReason;
+    /** The key or certificate the session logged in with, re-checked when the revocation list changes. */
+    volatile SshPublicKey loginKey;
+    /** When the certificate the session logged in with runs out; null for a plain key. */
+    volatile Instant certificateEndsAt;
 
-    record PendingLogin(Identity identity, AuditEvent.AuthInfo auth) {}
+    /**
+     * @param key    the key or certificate offered, in wire form
+     * @param endsAt for a certificate, when a session made with it must end
+     */
+    record PendingLogin(Identity identity, AuditEvent.AuthInfo auth, SshPublicKey key, Optional<Instant> endsAt) {}
 
     SessionState(ServerSession session, AuditEvent.ClientRef client, int serverPort) {
         this.session = session;

@@ -171,7 +171,7 @@ class ConfigDefaultsTest {
         assertThat(c.identity().iam().groupRoles()).containsEntry("dba", List.of("db"));
         assertThat(c.policy().roles().get("db").allow()).extracting(Config.Located::value)
                 .containsExactly("10.0.20.0/24:5432", "db-*.internal.corp:5432");
-        assertThat(c.identity().certificates().revoked()).contains(Path.of("/etc/sallyport/revoked_keys"));
+        assertThat(c.identity().certificates().revoked()).map(Config.Located::value).contains(Path.of("/etc/sallyport/revoked_keys"));
         assertThat(c.audit().file()).contains(Path.of("/var/log/sallyport/audit.jsonl"));
     }
 }

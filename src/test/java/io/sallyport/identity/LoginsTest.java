@@ -119,4 +119,41 @@ class LoginsTest {
         assertThat(logins.authenticate("alice", otherKey)).isInstanceOf(AuthDecision.Reject.class);
         assertThat(calls).containsExactly("local:alice");
     }
+
+    @Test
+    void revokedPlainKeyIsRefusedBeforeAnySourceIsAsked() {
+        SshPublicKey key = TestKeys.ed25519().parsed();
+        RevocationList revoked = RevocationList.parse((TestKeys.ed25519().line() + "\n").getBytes());
+        Logins logins = new Logins(KEY_POLICY, List.of(source("local", "alice", key, List.of("admin"))),
+                CertificateVerifier.none(KEY_POLICY), () -> revoked);
+
+        assertThat(logins.authenticate("alice", key))
+                .isEqualTo(new AuthDecision.Reject("revoked: key " + key.fingerprint() + " is revoked"));
+        assertThat(logins.revocationOf(key)).isPresent();
+        assertThat(calls).isEmpty();
+    }
+
+    @Test
+    void certificatesAreJudgedByTheVerifierNotByTheSources() {
+        long now = java.time.Instant.now().getEpochSecond();
+        SshPublicKey cert = new CertBlob(now - 60, now + 60).key();
+        SshPublicKey ca = SshPublicKey.fromBlob(CertBlob.ed25519Key(9));
+        CertificateVerifier verifier = new CertificateVerifier(List.of(new CertificateAuthority("corp", ca, List.of())),
+                java.time.Duration.ofHours(1), java.time.Duration.ofSeconds(5), KEY_POLICY, () -> RevocationList.EMPTY,
+                java.time.Clock.systemUTC());
+        Logins logins = new Logins(KEY_POLICY, List.of(source("local", "alice", cert, List.of("admin"))), verifier,
+                () -> RevocationList.EMPTY);
+
+        assertThat(logins.authenticate("alice", cert)).isInstanceOfSatisfying(AuthDecision.Accept.class,
+                a -> assertThat(a.identity()).isEqualTo(new Identity("alice", List.of(), "ca", Optional.empty())));
+        assertThat(calls).isEmpty();
+    }
+
+    @Test
+    void withoutAuthoritiesEveryCertificateIsRefused() {
+        Logins logins = new Logins(KEY_POLICY, List.of());
+
+        assertThat(logins.authenticate("alice", new CertBlob(0, 1).key())).isInstanceOfSatisfying(AuthDecision.Reject.class,
+                r -> assertThat(r.reason()).isEqualTo("certificate logins are off: identity.certificates.authorities is empty"));
+    }
 }

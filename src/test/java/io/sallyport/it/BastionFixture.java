@@ -58,6 +58,11 @@ public final class BastionFixture implements AutoCloseable {
         return f[0] + " " + f[1];
     }
 
+    /** The server itself, for what a test drives directly (a reload, say). */
+    public BastionServer server() {
+        return server;
+    }
+
     public RecordingAuditSink audit() {
         return audit;
     }
