@@ -77,6 +77,9 @@ final class ForwardingChannel extends TcpipServerChannel {
         if (state == null || !state.authenticated()) {
             return refuse(result, SshConstants.SSH_OPEN_ADMINISTRATIVELY_PROHIBITED);
         }
+        // Before the connect: the client may send its first bytes as soon as MINA confirms the
+        // channel, before the open listener below has run, and the session must count them too.
+        this.state = state;
         AuditEvent.TargetRef requested = new AuditEvent.TargetRef(Printable.of(host), port, Optional.empty());
         try {
             context.decisions().execute(() -> decideAndConnect(state, requested, host, port, originatorIp, originatorPort, result));
@@ -122,7 +125,6 @@ final class ForwardingChannel extends TcpipServerChannel {
         connected.addListener(f -> {
             if (f.isOpened()) {
                 target = t;
-                this.state = state;
                 openedNanos = System.nanoTime();
                 state.channelsOpened.incrementAndGet();
                 state.channelsOpen.incrementAndGet();
@@ -206,6 +208,7 @@ final class ForwardingChannel extends TcpipServerChannel {
     void reportClose() {
         AuditEvent.TargetRef t = target;
         SessionState state = this.state;
+        // target is set only once the tunnel opened: a refused one has nothing to close.
         if (t == null || state == null || !reported.compareAndSet(false, true)) {
             return;
         }
