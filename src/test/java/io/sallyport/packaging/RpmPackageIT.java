@@ -97,6 +97,7 @@ class RpmPackageIT {
     void installedFilesAreTheBuiltOnes() {
         assertThat(root.path("/usr/share/sallyport/sallyport.jar"))
                 .hasSameBinaryContentAs(rpmFile.resolveSibling("sallyport.jar"));
+        assertThat(root.path("/usr/bin/sallyport")).hasSameTextualContentAs(BuiltPackage.source("packaging/sallyport"));
         assertThat(root.path("/usr/lib/systemd/system/sallyport.service"))
                 .hasSameTextualContentAs(BuiltPackage.source("systemd/sallyport.service"));
         assertThat(root.path("/usr/lib/sysusers.d/sallyport.conf"))

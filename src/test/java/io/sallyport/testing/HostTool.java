@@ -80,10 +80,19 @@ public final class HostTool {
         return exec(command, env, stdin, Duration.ofMinutes(2));
     }
 
-    /** Any command, for scripts and launchers that are not tools of this machine. */
+    /**
+     * Any command, for scripts and launchers that are not tools of this machine. {@code env} is added
+     * to this JVM's environment; a variable mapped to null is removed from it.
+     */
     public static Result exec(List<String> command, Map<String, String> env, String stdin, Duration timeout) {
         ProcessBuilder pb = new ProcessBuilder(command);
-        pb.environment().putAll(env);
+        env.forEach((name, value) -> {
+            if (value == null) {
+                pb.environment().remove(name);
+            } else {
+                pb.environment().put(name, value);
+            }
+        });
         if (stdin == null) {
             pb.redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")));
         }
