@@ -11,13 +11,16 @@ dnf -y -q upgrade --refresh
 dnf -y -q install "$rpm_file"
 rpm -q sallyport
 
-# The shipped config must be valid, and the unit must load cleanly on the real OS.
+# The shipped config must be valid, and the unit must load cleanly on the real OS. verify also
+# loads the units sallyport depends on; what it says about those is shown, not fatal.
 sallyport check-config -c /etc/sallyport/sallyport.yaml >/dev/null
 verify_output=$(systemd-analyze verify sallyport.service 2>&1) || true
 if [[ -n $verify_output ]]; then
   echo "systemd-analyze verify sallyport.service:" >&2
   echo "$verify_output" >&2
-  exit 1
+  if grep -q sallyport <<<"$verify_output"; then
+    exit 1
+  fi
 fi
 
 # Start after cloud-init has run, so a config written from user data (write_files) is the one
