@@ -1,0 +1,129 @@
+package io.sallyport.packaging;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.sallyport.testing.HostTool;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The launcher ({@code packaging/sallyport}, installed as {@code /usr/bin/sallyport}) with a stand-in
+ * {@code java} that reports the arguments it was given and whether SIGHUP reached it ignored. The real
+ * JVM runs in {@link InstalledLauncherIT}.
+ */
+class LauncherTest {
+    private static final Path LAUNCHER = BuiltPackage.source("packaging/sallyport");
+
+    @TempDir
+    Path dir;
+
+    private Path javaHome;
+    private Path home;
+
+    @BeforeEach
+    void fakeJavaAndJar() throws IOException {
+        javaHome = dir.resolve("jdk");
+        Path java = Files.createDirectories(javaHome.resolve("bin")).resolve("java");
+        // SigIgn is a hex mask of ignored signals; SIGHUP is bit 0.
+        Files.writeString(java, """
+                #!/bin/sh
+                for a in "$@"; do echo "arg $a"; done
+                hex=$(sed -n 's/^SigIgn:[[:space:]]*//p' /proc/$$/status)
+                if [ $(( 0x$hex & 1 )) -eq 1 ]; then echo "sighup ignored"; else echo "sighup default"; fi
+                """);
+        Files.setPosixFilePermissions(java, PosixFilePermissions.fromString("rwxr-xr-x"));
+        home = Files.createDirectories(dir.resolve("share"));
+        Files.writeString(home.resolve("sallyport.jar"), "not really a jar");
+    }
+
+    @Test
+    void runGetsTheServerFlagsAndIgnoresSighupUntilReloadExists() {
+        List<String> out = launch(Map.of(), "run", "-c", "/etc/sallyport/sallyport.yaml");
+
+        assertThat(args(out)).containsSubsequence("-XX:+UseG1GC", "-XX:MaxRAMPercentage=50", "-XX:+ExitOnOutOfMemoryError",
+                "-jar", home.resolve("sallyport.jar").toString(), "run", "-c", "/etc/sallyport/sallyport.yaml");
+        assertThat(args(out)).contains("-Xlog:disable", "-Xlog:all=warning:stderr", "-XX:+DisplayVMOutputToStderr",
+                "-Dfile.encoding=UTF-8");
+        assertThat(out).contains("sighup ignored");
+    }
+
+    @Test
+    void runAfterAGlobalOptionIsStillTheServer() {
+        List<String> out = launch(Map.of(), "--debug", "run");
+
+        assertThat(args(out)).contains("-XX:+UseG1GC").doesNotContain("-XX:+UseSerialGC");
+        assertThat(out).contains("sighup ignored");
+    }
+
+    @Test
+    void oneShotCommandsStartSmallAndKeepTheDefaultSighup() {
+        List<String> out = launch(Map.of(), "check-config");
+
+        assertThat(args(out)).contains("-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC", "-Dfile.encoding=UTF-8")
+                .doesNotContain("-XX:+UseG1GC");
+        assertThat(out).contains("sighup default");
+    }
+
+    @Test
+    void operatorOptionsComeAfterTheDefaultsSoTheyWin() {
+        List<String> out = launch(Map.of("SALLYPORT_JAVA_OPTS", "-XX:MaxRAMPercentage=70 -Xss512k"), "run");
+
+        assertThat(args(out)).containsSubsequence("-XX:MaxRAMPercentage=50", "-XX:MaxRAMPercentage=70", "-Xss512k", "-jar");
+    }
+
+    @Test
+    void withoutAJavaRuntimeItSaysWhatToInstall() {
+        HostTool.Result r = run(Map.of("JAVA_HOME", dir.resolve("no-such-jdk").toString(), "SALLYPORT_HOME", home.toString()),
+                "version");
+
+        assertThat(r.exitCode()).isEqualTo(1);
+        assertThat(r.stderr()).contains("no Java runtime").contains("java-17-amazon-corretto-headless");
+    }
+
+    @Test
+    void byDefaultTheJarIsTheInstalledOne() {
+        Map<String, String> env = new java.util.HashMap<>();
+        env.put("JAVA_HOME", javaHome.toString());
+        env.put("SALLYPORT_HOME", null);
+        HostTool.Result r = run(env, "version");
+
+        if (Files.isReadable(Path.of("/usr/share/sallyport/sallyport.jar"))) {
+            assertThat(r.stdout()).contains("arg /usr/share/sallyport/sallyport.jar");
+        } else {
+            assertThat(r.exitCode()).isEqualTo(1);
+            assertThat(r.stderr()).contains("cannot read /usr/share/sallyport/sallyport.jar");
+        }
+    }
+
+    // ------------------------------------------------------------------------------------------
+
+    private List<String> launch(Map<String, String> env, String... args) {
+        Map<String, String> all = new java.util.HashMap<>(env);
+        all.put("JAVA_HOME", javaHome.toString());
+        all.put("SALLYPORT_HOME", home.toString());
+        HostTool.Result r = run(all, args);
+        assertThat(r.exitCode()).as(r.toString()).isZero();
+        return r.stdout().lines().toList();
+    }
+
+    private HostTool.Result run(Map<String, String> env, String... args) {
+        List<String> command = new ArrayList<>(List.of("/bin/sh", LAUNCHER.toString()));
+        command.addAll(List.of(args));
+        Map<String, String> all = new java.util.HashMap<>(env);
+        all.putIfAbsent("SALLYPORT_JAVA_OPTS", "");
+        return HostTool.exec(command, all, null, Duration.ofSeconds(30));
+    }
+
+    private static List<String> args(List<String> out) {
+        return out.stream().filter(l -> l.startsWith("arg ")).map(l -> l.substring(4)).toList();
+    }
+}
