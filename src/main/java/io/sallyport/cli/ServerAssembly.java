@@ -4,6 +4,7 @@ import io.sallyport.audit.AuditSink;
 import io.sallyport.audit.Auditor;
 import io.sallyport.audit.JsonLinesFileSink;
 import io.sallyport.audit.StdoutSink;
+import io.sallyport.aws.IamClients;
 import io.sallyport.config.Config;
 import io.sallyport.config.ConfigException;
 import io.sallyport.config.ConfigProblem;
@@ -11,6 +12,8 @@ import io.sallyport.identity.IdentitySource;
 import io.sallyport.identity.KeyPolicy;
 import io.sallyport.identity.LocalIdentities;
 import io.sallyport.identity.Logins;
+import io.sallyport.identity.iam.IamIdentities;
+import io.sallyport.identity.iam.IamRefresher;
 import io.sallyport.net.OwnAddresses;
 import io.sallyport.net.TargetResolver;
 import io.sallyport.policy.ForwardingPolicy;
@@ -27,6 +30,7 @@ import java.security.KeyPair;
 import java.time.Clock;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 
 /**
  * Builds a runnable server from a loaded {@link Config}: the second half of validation (key lines,
@@ -37,7 +41,8 @@ public final class ServerAssembly {
     private ServerAssembly() {}
 
     /** Everything derived from the config that can be checked without side effects. */
-    public record Validated(Config config, Logins logins, ForwardingPolicy policy, LocalIdentities local) {}
+    public record Validated(Config config, Logins logins, ForwardingPolicy policy, LocalIdentities local,
+                            Optional<IamIdentities> iam) {}
 
     /**
      * The checks of this second half, for {@link io.sallyport.config.ConfigLoader#load}: key lines
@@ -78,9 +83,13 @@ public final class ServerAssembly {
         if (!problems.isEmpty()) {
             throw new ConfigException(problems);
         }
-        List<IdentitySource> sources = List.of(local);
+        // Local users first: a name in the config file is the operator's explicit word.
+        List<IdentitySource> sources = new ArrayList<>(List.of(local));
+        Optional<IamIdentities> iam = config.identity().iam().enabled()
+                ? Optional.of(new IamIdentities(config, Clock.systemUTC())) : Optional.empty();
+        iam.ifPresent(sources::add);
         Logins logins = new Logins(new KeyPolicy(config.policy().minRsaBits()), sources);
-        return new Validated(config, logins, policy, local);
+        return new Validated(config, logins, policy, local, iam);
     }
 
     /** The audit sinks the config asks for, plus any given (tests add a recording sink). */
@@ -97,7 +106,29 @@ public final class ServerAssembly {
 
     public static BastionServer server(Validated v, Auditor auditor) throws IOException {
         List<KeyPair> hostKeys = HostKeyStore.loadOrGenerate(v.config().hostKeys());
-        return new BastionServer(v.config(), hostKeys, v.logins(), v.policy(), auditor);
+        BastionServer server = new BastionServer(v.config(), hostKeys, v.logins(), v.policy(), auditor);
+        if (v.iam().isPresent()) {
+            startIam(v.iam().get(), v.config(), server);
+        }
+        return server;
+    }
+
+    /**
+     * Starts the IAM refresher (its first refresh before the server listens) and lets each refresh
+     * end the sessions it revokes. The server stops the refresher when it stops.
+     */
+    private static void startIam(IamIdentities iam, Config config, BastionServer server) throws IOException {
+        IamRefresher refresher = new IamRefresher(IamClients.iam(config.identity().iam()), iam,
+                IamRefresher.Settings.PRODUCTION, new java.util.Random());
+        server.revokeFrom(iam);
+        server.closeOnStop(refresher);
+        try {
+            refresher.start();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            refresher.close();
+            throw new java.io.InterruptedIOException("interrupted while loading IAM identities");
+        }
     }
 
     /** Outside EC2 the instance is named by its host name. */
