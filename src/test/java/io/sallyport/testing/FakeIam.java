@@ -59,6 +59,7 @@ public final class FakeIam implements AutoCloseable {
     private final List<Fault> faults = new CopyOnWriteArrayList<>();
     private final Map<String, AtomicInteger> calls = new ConcurrentHashMap<>();
     private final List<String> callLog = new CopyOnWriteArrayList<>();
+    private final AtomicInteger failed = new AtomicInteger();
     private volatile int maxPageSize = 1000;
     private volatile boolean down;
 
@@ -207,6 +208,13 @@ public final class FakeIam implements AutoCloseable {
             return this;
         }
 
+        /** The ids of this user's SSH public keys, in upload order. */
+        public List<String> keyIds() {
+            synchronized (FakeIam.this) {
+                return List.copyOf(keys.keySet());
+            }
+        }
+
         public User deleteKey(String keyId) {
             synchronized (FakeIam.this) {
                 keys.remove(keyId);
@@ -297,7 +305,13 @@ public final class FakeIam implements AutoCloseable {
         return List.copyOf(callLog);
     }
 
+    /** Calls answered with an injected fault's error. */
+    public int failedCalls() {
+        return failed.get();
+    }
+
     public void resetCalls() {
+        failed.set(0);
         calls.clear();
         callLog.clear();
     }
@@ -335,6 +349,7 @@ public final class FakeIam implements AutoCloseable {
                     Thread.sleep(f.delay.toMillis());
                 }
                 if (f.code != null) {
+                    failed.incrementAndGet();
                     error(ex, f.status, f.code, f.code.equals("Throttling") ? "Rate exceeded" : "Injected by FakeIam");
                     return;
                 }
