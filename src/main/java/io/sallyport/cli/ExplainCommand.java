@@ -65,7 +65,10 @@ final class ExplainCommand implements Callable<Integer> {
         Optional<Identity> identity = v.local().lookup(user);
         if (identity.isEmpty()) {
             out.println("decision: DENY");
-            out.printf("reason:   no user '%s' in identity.local; no login, so no tunnel%n", user);
+            out.printf(c.identity().iam().enabled()
+                    ? "reason:   no user '%s' in identity.local; IAM users are known only to the running server"
+                            + " (identity.iam is on), and explain reads the config alone%n"
+                    : "reason:   no user '%s' in identity.local; no login, so no tunnel%n", user);
             out.flush();
             return Main.OK;
         }

@@ -4,6 +4,7 @@ import io.sallyport.audit.AuditSink;
 import io.sallyport.audit.Auditor;
 import io.sallyport.audit.JsonLinesFileSink;
 import io.sallyport.audit.StdoutSink;
+import io.sallyport.aws.IamClients;
 import io.sallyport.config.Config;
 import io.sallyport.config.ConfigException;
 import io.sallyport.config.ConfigProblem;
@@ -15,6 +16,8 @@ import io.sallyport.identity.LocalIdentities;
 import io.sallyport.identity.Logins;
 import io.sallyport.identity.RevocationFile;
 import io.sallyport.identity.RevocationList;
+import io.sallyport.identity.iam.IamIdentities;
+import io.sallyport.identity.iam.IamRefresher;
 import io.sallyport.net.OwnAddresses;
 import io.sallyport.net.TargetResolver;
 import io.sallyport.policy.ForwardingPolicy;
@@ -47,9 +50,10 @@ public final class ServerAssembly {
      * Everything derived from the config that can be checked without side effects.
      *
      * @param revoked the revocation file, loaded, when {@code identity.certificates.revoked} is set
+     * @param iam     the IAM identity source, not yet refreshed, when {@code identity.iam.enabled}
      */
     public record Validated(Config config, Logins logins, ForwardingPolicy policy, LocalIdentities local,
-                            Optional<RevocationFile> revoked) {}
+                            Optional<RevocationFile> revoked, Optional<IamIdentities> iam) {}
 
     /**
      * The checks of this second half, for {@link io.sallyport.config.ConfigLoader#load}: key lines
@@ -94,14 +98,18 @@ public final class ServerAssembly {
         if (!problems.isEmpty()) {
             throw new ConfigException(problems);
         }
-        List<IdentitySource> sources = List.of(local);
+        // Local users first: a name in the config file is the operator's explicit word.
+        List<IdentitySource> sources = new ArrayList<>(List.of(local));
+        Optional<IamIdentities> iam = config.identity().iam().enabled()
+                ? Optional.of(new IamIdentities(config, Clock.systemUTC())) : Optional.empty();
+        iam.ifPresent(sources::add);
         KeyPolicy keyPolicy = new KeyPolicy(config.policy().minRsaBits());
         Supplier<RevocationList> revocations = revoked.isPresent() ? revoked.get() : () -> RevocationList.EMPTY;
         Config.Certificates certs = config.identity().certificates();
         CertificateVerifier verifier = new CertificateVerifier(authorities, certs.maxValidity(), certs.clockSkew(),
                 keyPolicy, revocations, Clock.systemUTC());
         Logins logins = new Logins(keyPolicy, sources, verifier, revocations);
-        return new Validated(config, logins, policy, local, revoked);
+        return new Validated(config, logins, policy, local, revoked, iam);
     }
 
     /**
@@ -140,7 +148,30 @@ public final class ServerAssembly {
         if (v.config().hostCertificate().isPresent()) {
             hostCertificate = Optional.of(HostCertificateFile.load(v.config().hostCertificate().get(), hostKeys));
         }
-        return new BastionServer(v.config(), hostKeys, hostCertificate, v.logins(), v.revoked(), v.policy(), auditor);
+        BastionServer server = new BastionServer(v.config(), hostKeys, hostCertificate, v.logins(), v.revoked(), v.policy(),
+                auditor);
+        if (v.iam().isPresent()) {
+            startIam(v.iam().get(), v.config(), server);
+        }
+        return server;
+    }
+
+    /**
+     * Starts the IAM refresher (its first refresh before the server listens) and lets each refresh
+     * end the sessions it revokes. The server stops the refresher when it stops.
+     */
+    private static void startIam(IamIdentities iam, Config config, BastionServer server) throws IOException {
+        IamRefresher refresher = new IamRefresher(IamClients.iam(config.identity().iam()), iam,
+                IamRefresher.Settings.PRODUCTION, new java.util.Random());
+        server.revokeFrom(iam);
+        server.closeOnStop(refresher);
+        try {
+            refresher.start();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            refresher.close();
+            throw new java.io.InterruptedIOException("interrupted while loading IAM identities");
+        }
     }
 
     /** Outside EC2 the instance is named by its host name. */

@@ -65,12 +65,21 @@ final class IdentityReader {
             }
             byGroup.put(e.key(), roleNames(groupRoles, e.key()));
         }
+        Duration refresh = iam.scalar("refresh", Duration.ofSeconds(60), ConfigDuration::parse);
+        Duration maxStaleness = iam.scalar("max_staleness", Duration.ofMinutes(15), ConfigDuration::parse);
+        if (maxStaleness.compareTo(refresh.multipliedBy(2)) < 0) {
+            // One slow or failed refresh would then lock every IAM user out.
+            int line = iam.entry("max_staleness").or(() -> iam.entry("refresh")).map(YamlNode.Entry::line).orElse(iam.line());
+            problems.add(line, iam.pathOf("max_staleness"), ConfigDuration.format(maxStaleness)
+                    + " is shorter than twice identity.iam.refresh (" + ConfigDuration.format(refresh)
+                    + "): a single failed refresh would refuse every IAM login");
+        }
         return new Config.Iam(
                 iam.bool("enabled", false),
                 iam.optionalScalar("endpoint", AwsNames::endpoint),
                 iam.scalar("region", "us-east-1", AwsNames::region),
-                iam.scalar("refresh", Duration.ofSeconds(60), ConfigDuration::parse),
-                iam.scalar("max_staleness", Duration.ofMinutes(15), ConfigDuration::parse),
+                refresh,
+                maxStaleness,
                 iam.scalar("path_prefix", "/", AwsNames::iamPath),
                 iam.scalar("allow_tag", "sallyport:allow", AwsNames::tagKey),
                 iam.listOr("allow_groups", List.of(), AwsNames::iamGroup),

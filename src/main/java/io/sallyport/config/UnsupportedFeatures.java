@@ -16,8 +16,6 @@ final class UnsupportedFeatures {
     private record Feature(List<String> keyPath, Predicate<YamlNode> inUse, String what) {}
 
     private static final List<Feature> NOT_YET = List.of(
-            new Feature(List.of("identity", "iam", "enabled"), UnsupportedFeatures::isTrue,
-                    "the IAM identity source"),
             new Feature(List.of("proxy_protocol", "enabled"), UnsupportedFeatures::isTrue,
                     "the PROXY protocol"),
             new Feature(List.of("audit", "cloudwatch", "enabled"), UnsupportedFeatures::isTrue,

@@ -58,6 +58,7 @@ public final class BastionServer implements AutoCloseable {
     private final Optional<RevocationFile> revoked;
     private final Optional<HostCertificateFile> hostCertificate;
     private volatile boolean stopped;
+    private final List<AutoCloseable> closeOnStop = new java.util.concurrent.CopyOnWriteArrayList<>();
 
     /** MINA's server, able to listen on more than one host:port pair. */
     private static final class Server extends SshServer {
@@ -153,6 +154,16 @@ public final class BastionServer implements AutoCloseable {
         return pool;
     }
 
+    /** Ends live sessions that {@code source} withdraws at each of its refreshes (IAM). */
+    public void revokeFrom(io.sallyport.identity.RevokingSource source) {
+        source.onRefresh(() -> registry.revokeWithdrawn(source));
+    }
+
+    /** Closes {@code resource} (an identity refresher) when the server stops, after its sessions ended. */
+    public void closeOnStop(AutoCloseable resource) {
+        closeOnStop.add(resource);
+    }
+
     /**
      * Emits {@code server.start} first, so that it precedes the events of any client that connects
      * the moment the port opens; if binding then fails, {@code server.stop} says why.
@@ -244,6 +255,13 @@ public final class BastionServer implements AutoCloseable {
         }
         decisions.shutdownNow();
         registry.close();
+        for (AutoCloseable c : closeOnStop) {
+            try {
+                c.close();
+            } catch (Exception e) {
+                log.warn("stopping {}: {}", c, e.toString());
+            }
+        }
         auditor.emit(new AuditEvent.ServerStop(reason));
     }
 

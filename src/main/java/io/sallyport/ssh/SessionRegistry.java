@@ -183,6 +183,25 @@ final class SessionRegistry implements SessionListener, AutoCloseable {
         timer.execute(() -> terminate(state, reason, clientMessage));
     }
 
+    /**
+     * Ends every logged-in session that {@code source} no longer vouches for (its key or its
+     * user's allow tag or group is gone), audited as {@code session.terminate}, reason
+     * {@code revoked}. Called on the source's refresh thread after each refresh.
+     */
+    void revokeWithdrawn(io.sallyport.identity.RevokingSource source) {
+        for (SessionState s : live.values()) {
+            io.sallyport.identity.Identity who = s.identity;
+            AuditEvent.AuthInfo auth = s.auth;
+            if (who == null || auth == null || s.terminated.get()) {
+                continue;
+            }
+            source.revocation(who, auth.keyFp()).ifPresent(why -> {
+                log.info("revoking session {} of {}: {}", s.id, who.user(), why);
+                terminate(s, "revoked", "access revoked");
+            });
+        }
+    }
+
     void terminateAll(String reason) {
         for (SessionState s : live.values()) {
             terminate(s, reason, "server shutting down");

@@ -12,7 +12,6 @@ class UnsupportedFeaturesTest {
 
     @ParameterizedTest(name = "{0}")
     @CsvSource(delimiter = '|', value = {
-        "identity.iam.enabled    | identity:\\n  iam:\\n    enabled: true\\n              | 3",
         "proxy_protocol.enabled  | proxy_protocol:\\n  enabled: true\\n  trusted_sources: [10.0.0.0/8]\\n | 2",
         "audit.cloudwatch.enabled| audit:\\n  cloudwatch:\\n    enabled: true\\n           | 3",
     })
@@ -26,7 +25,6 @@ class UnsupportedFeaturesTest {
 
     @ParameterizedTest(name = "{0}")
     @CsvSource(delimiter = '|', value = {
-        "identity:\\n  iam:\\n    enabled: false\\n",
         "proxy_protocol:\\n  enabled: false\\n",
         "audit:\\n  cloudwatch:\\n    enabled: false\\n",
     })

@@ -1,0 +1,29 @@
+package io.sallyport.identity;
+
+import java.util.Optional;
+
+/**
+ * An identity source whose answers change while sessions are live (IAM: a key turned Inactive, an
+ * allow tag removed). After each refresh it tells its listeners to re-check every live session
+ * against {@link #revocation}; the SSH layer ends those that fail (audited {@code session.terminate},
+ * reason {@code revoked}).
+ *
+ * <p>Re-checking every live session against the current state, rather than sending a diff of
+ * what changed, is deliberate: a session that logged in on the previous state while a refresh
+ * was being swapped in is caught at the next refresh instead of slipping through forever.
+ */
+public interface RevokingSource extends IdentitySource {
+
+    /**
+     * Registers {@code listener}, run after every successful refresh on the refresh thread. It
+     * must not block for long: the next refresh waits for it.
+     */
+    void onRefresh(Runnable listener);
+
+    /**
+     * Why a session that logged in as {@code identity} with the key {@code keyFingerprint}
+     * ({@code SHA256:...}) must end now; empty while this source would still let it in, and for
+     * identities that did not come from this source. Answers from memory.
+     */
+    Optional<String> revocation(Identity identity, String keyFingerprint);
+}

@@ -1,0 +1,39 @@
+package io.sallyport.identity.iam;
+
+import io.sallyport.identity.SshPublicKey;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * An IAM user who may use the bastion, as of one refresh.
+ *
+ * @param name  as IAM spells it (audited so)
+ * @param keys  every key known for the user, with where it came from and whether it counts; keys
+ *              of the SSH public key API that are not {@code Active} appear only when their body
+ *              was seen while they were (so a refusal can say "Inactive" instead of "unknown")
+ */
+record IamUser(String name, String arn, List<String> roles, Map<SshPublicKey, KeyState> keys) {
+    IamUser {
+        roles = List.copyOf(roles);
+        keys = Map.copyOf(keys);
+    }
+
+    /**
+     * @param origin {@code IAM SSH public key APKA...} or {@code tag sallyport:ssh-key-2}
+     * @param status {@code Active}, {@code Inactive} or {@code Expired}; tag keys are {@code Active}
+     */
+    record KeyState(String origin, String status) {
+        boolean active() {
+            return status.equals("Active");
+        }
+    }
+
+    Optional<KeyState> key(SshPublicKey key) {
+        return Optional.ofNullable(keys.get(key));
+    }
+
+    boolean hasActiveKey(String fingerprint) {
+        return keys.entrySet().stream().anyMatch(e -> e.getValue().active() && e.getKey().fingerprint().equals(fingerprint));
+    }
+}

@@ -1,0 +1,67 @@
+package io.sallyport.identity.iam;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.sallyport.identity.AuthDecision;
+import io.sallyport.testing.FakeIam;
+import java.time.Duration;
+import org.junit.jupiter.api.Test;
+
+/** When the refresher calls IAM: periods with jitter, backoff after throttling, the background thread. */
+class IamRefresherTest {
+
+    @Test
+    void periodsAreJitteredDownwardsOnlySoRefreshStaysTheUpperBound() throws Exception {
+        try (IamWorld world = new IamWorld("    refresh: 60s\n")) {
+            for (int i = 0; i < 200; i++) {
+                assertThat(world.refresher.nextDelay(true)).isBetween(Duration.ofSeconds(45), Duration.ofSeconds(60));
+            }
+        }
+    }
+
+    @Test
+    void throttledRefreshesBackOffDoublingUpToAQuarterOfMaxStaleness() throws Exception {
+        try (IamWorld world = new IamWorld("    refresh: 60s\n    max_staleness: 15m\n")) {
+            world.iam.inject(FakeIam.Fault.throttle("*"));
+            Duration[] upper = {Duration.ofSeconds(120), Duration.ofSeconds(225), Duration.ofSeconds(225)};
+            for (Duration max : upper) {
+                world.refresh();
+                Duration d = world.refresher.nextDelay(false);
+                assertThat(d).isLessThanOrEqualTo(max).isGreaterThanOrEqualTo(Duration.ofMillis((long) (max.toMillis() * 0.75)));
+            }
+            // An outage that is not throttling retries at the normal period: waiting longer only nears max_staleness.
+            world.iam.clearFaults();
+            world.iam.down(true);
+            world.refresh();
+            assertThat(world.refresher.nextDelay(false)).isLessThanOrEqualTo(Duration.ofSeconds(60));
+        }
+    }
+
+    @Test
+    void startLoadsBeforeReturningAndTheBackgroundThreadPicksUpChanges() throws Exception {
+        try (IamWorld world = new IamWorld("    refresh: 1s\n    max_staleness: 10s\n")) {
+            String key = IamTestKeys.ed25519("refresher");
+            world.iam.user("ann").tag("sallyport:allow", "true").tag("sallyport:ssh-key", key);
+            world.refresher.start();
+            assertThat(world.login("ann", key)).isInstanceOf(AuthDecision.Accept.class);
+
+            world.iam.user("ann").untag("sallyport:allow");
+            long deadline = System.nanoTime() + Duration.ofSeconds(5).toNanos();
+            while (world.login("ann", key) instanceof AuthDecision.Accept && System.nanoTime() < deadline) {
+                Thread.sleep(50);
+            }
+            assertThat(world.login("ann", key)).isInstanceOf(AuthDecision.Reject.class);
+        }
+    }
+
+    @Test
+    void pacerSpreadsCallsAtTheConfiguredRate() throws Exception {
+        CallPacer pacer = CallPacer.perSecond(100, 5);
+        long t0 = System.nanoTime();
+        for (int i = 0; i < 25; i++) {
+            pacer.acquire();
+        }
+        // 5 from the burst, then 20 at 100/s.
+        assertThat(Duration.ofNanos(System.nanoTime() - t0)).isGreaterThanOrEqualTo(Duration.ofMillis(180));
+    }
+}
