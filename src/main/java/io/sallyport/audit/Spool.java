@@ -754,18 +754,27 @@ public final class Spool implements AutoCloseable {
         return new Batch(out, pos);
     }
 
-    /** Waits until an event after {@code position} is on disk, or {@code timeout} passes. */
+    /**
+     * Waits until an event after {@code position} is on disk, {@code timeout} passes, or
+     * {@link #wakeReaders} is called. True when there is something to read.
+     */
     public boolean awaitData(SpoolPosition position, Duration timeout) throws InterruptedException {
-        long nanos = timeout.toNanos();
         lock.lock();
         try {
-            while (!hasDataAfter(position)) {
-                if (nanos <= 0 || closing) {
-                    return false;
-                }
-                nanos = writtenCondition.awaitNanos(nanos);
+            if (!hasDataAfter(position) && !closing) {
+                writtenCondition.awaitNanos(timeout.toNanos());
             }
-            return true;
+            return hasDataAfter(position);
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** Ends every {@link #awaitData} now (the shipper is shutting down). */
+    public void wakeReaders() {
+        lock.lock();
+        try {
+            writtenCondition.signalAll();
         } finally {
             lock.unlock();
         }

@@ -21,9 +21,7 @@ final class UnsupportedFeatures {
             new Feature(List.of("identity", "certificates", "authorities"), UnsupportedFeatures::isNonEmptyList,
                     "certificate authentication (trusted user CAs)"),
             new Feature(List.of("proxy_protocol", "enabled"), UnsupportedFeatures::isTrue,
-                    "the PROXY protocol"),
-            new Feature(List.of("audit", "cloudwatch", "enabled"), UnsupportedFeatures::isTrue,
-                    "shipping audit events to CloudWatch Logs"));
+                    "the PROXY protocol"));
 
     private UnsupportedFeatures() {}
 

@@ -14,7 +14,6 @@ class UnsupportedFeaturesTest {
     @CsvSource(delimiter = '|', value = {
         "identity.iam.enabled    | identity:\\n  iam:\\n    enabled: true\\n              | 3",
         "proxy_protocol.enabled  | proxy_protocol:\\n  enabled: true\\n  trusted_sources: [10.0.0.0/8]\\n | 2",
-        "audit.cloudwatch.enabled| audit:\\n  cloudwatch:\\n    enabled: true\\n           | 3",
         "identity.certificates.authorities | identity:\\n  certificates:\\n    authorities:\\n      - {name: ca, public_key: ssh-ed25519 AAAA}\\n | 3",
     })
     void unimplementedFeaturesAreRefusedNotIgnored(String keyPath, String yaml, int line) {
@@ -29,7 +28,6 @@ class UnsupportedFeaturesTest {
     @CsvSource(delimiter = '|', value = {
         "identity:\\n  iam:\\n    enabled: false\\n",
         "proxy_protocol:\\n  enabled: false\\n",
-        "audit:\\n  cloudwatch:\\n    enabled: false\\n",
         "identity:\\n  certificates:\\n    authorities: []\\n",
     })
     void theSameFeaturesSwitchedOffAreAccepted(String yaml) throws Exception {
