@@ -89,6 +89,7 @@ public final class CloudWatchShipper implements AutoCloseable {
     /** Cut short the linger when shutdown starts draining. */
     private final Object wake = new Object();
     private volatile boolean stopped;
+    private volatile boolean closed;
     private long lastStatsNanos = System.nanoTime();
     private long statsShippedMark = -1;
 
@@ -123,11 +124,16 @@ public final class CloudWatchShipper implements AutoCloseable {
     private void run() {
         while (!stopped) {
             try {
+                // Only a read that began after draining started may end the drain: one that began
+                // before it can have missed the last events.
+                boolean drainingBefore = draining;
                 if (!shipOnce()) {
-                    if (draining) {
+                    if (drainingBefore) {
                         return;
                     }
-                    spool.awaitData(spool.cursor(), Duration.ofSeconds(1));
+                    if (!draining) {
+                        spool.awaitData(spool.cursor(), Duration.ofSeconds(1));
+                    }
                 }
                 maybeLogStats();
             } catch (InterruptedException e) {
@@ -418,6 +424,10 @@ public final class CloudWatchShipper implements AutoCloseable {
      */
     @Override
     public void close() {
+        if (closed) {
+            return;
+        }
+        closed = true;
         draining = true;
         synchronized (wake) {
             wake.notifyAll();

@@ -517,8 +517,9 @@ public final class Spool implements AutoCloseable {
                 recoverActiveSegment();
             }
         }
-        admitted.forEach(a -> a.done.complete(true));
+        // Sinks first, then the emitters: once emit returns, the file and stdout have the event too.
         deliver(batch);
+        admitted.forEach(a -> a.done.complete(true));
     }
 
     /**

@@ -25,19 +25,27 @@ final class RunCommand implements Callable<Integer> {
         ServerAssembly.Validated v = ServerAssembly.validate(c, TargetResolver.system());
         Auditor auditor = ServerAssembly.auditor(c, System.out, List.of());
         BastionServer server = ServerAssembly.server(v, auditor);
+        // Before start: a SIGTERM that lands while starting still stops in order and lets the
+        // audit shipper drain, instead of ending the JVM with no hook at all.
+        CountDownLatch done = stopOnSignal(server, auditor);
         server.start();
-        runUntilStopped(server, auditor);
+        done.await();
         return Main.OK;
     }
 
     /** Blocks until SIGTERM/SIGINT, then shuts down in order: sessions, listener, audit. */
     static void runUntilStopped(BastionServer server, Auditor auditor) throws InterruptedException {
+        stopOnSignal(server, auditor).await();
+    }
+
+    /** Installs the shutdown hook; the latch opens once sessions, listener and audit are shut down. */
+    private static CountDownLatch stopOnSignal(BastionServer server, Auditor auditor) {
         CountDownLatch done = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             server.stop("shutdown");
             auditor.close();
             done.countDown();
         }, "sallyport-shutdown"));
-        done.await();
+        return done;
     }
 }
