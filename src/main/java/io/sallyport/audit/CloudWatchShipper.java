@@ -49,7 +49,7 @@ public final class CloudWatchShipper implements AutoCloseable {
      * @param backoffCap     the longest retry delay
      * @param attemptTimeout the most one HTTP attempt may take (used when the client is built)
      * @param drainOnClose   how long shutdown waits for the backlog to go out
-     * @param statsEvery     how often the pipeline's state is logged while there is anything to say
+     * @param statsEvery     how often the pipeline's state is logged (a heartbeat, also during outages)
      */
     public record Tuning(Duration linger, Duration backoffBase, Duration backoffCap, Duration attemptTimeout,
                          Duration drainOnClose, Duration statsEvery) {
@@ -90,8 +90,7 @@ public final class CloudWatchShipper implements AutoCloseable {
     private final Object wake = new Object();
     private volatile boolean stopped;
     private volatile boolean closed;
-    private long lastStatsNanos = System.nanoTime();
-    private long statsShippedMark = -1;
+    private final java.util.concurrent.ScheduledExecutorService statsTimer;
 
     public CloudWatchShipper(Spool spool, CloudWatchLogsClient client, Destination destination, Tuning tuning, Clock clock) {
         this.spool = spool;
@@ -101,12 +100,19 @@ public final class CloudWatchShipper implements AutoCloseable {
         this.clock = clock;
         this.thread = new Thread(this::run, "sallyport-cloudwatch");
         thread.setDaemon(true);
+        this.statsTimer = java.util.concurrent.Executors.newSingleThreadScheduledExecutor(r -> {
+            Thread t = new Thread(r, "sallyport-audit-stats");
+            t.setDaemon(true);
+            return t;
+        });
     }
 
     public void start() {
         log.info("shipping audit events to CloudWatch Logs group {} stream {}", destination.logGroup(),
                 streamFor(clock.millis()));
         thread.start();
+        long every = tuning.statsEvery().toMillis();
+        statsTimer.scheduleAtFixedRate(this::logStats, every, every, java.util.concurrent.TimeUnit.MILLISECONDS);
     }
 
     public Stats stats() {
@@ -135,7 +141,6 @@ public final class CloudWatchShipper implements AutoCloseable {
                         spool.awaitData(spool.cursor(), Duration.ofSeconds(1));
                     }
                 }
-                maybeLogStats();
             } catch (InterruptedException e) {
                 if (stopped) {
                     return;
@@ -153,7 +158,7 @@ public final class CloudWatchShipper implements AutoCloseable {
 
     /** Ships what the spool holds now, one read's worth. False when there was nothing to ship. */
     private boolean shipOnce() throws IOException, InterruptedException {
-        Spool.Batch batch = spool.read(LogEventBatches.MAX_EVENTS, LogEventBatches.MAX_BYTES);
+        Spool.Batch batch = spool.read(LogEventBatches.MAX_EVENTS, LogEventBatches.MAX_BYTES, LogEventBatches.EVENT_OVERHEAD);
         if (batch.records().isEmpty()) {
             if (batch.end().isAfter(spool.cursor())) {
                 spool.commit(batch.end()); // damaged bytes or a finished segment: step over them
@@ -171,7 +176,7 @@ public final class CloudWatchShipper implements AutoCloseable {
                         wake.wait(Math.min(wait, tuning.linger().toMillis()));
                     }
                 }
-                batch = spool.read(LogEventBatches.MAX_EVENTS, LogEventBatches.MAX_BYTES);
+                batch = spool.read(LogEventBatches.MAX_EVENTS, LogEventBatches.MAX_BYTES, LogEventBatches.EVENT_OVERHEAD);
             }
         }
         for (LogEventBatches.Call call : LogEventBatches.plan(batch.records(), this::streamFor)) {
@@ -391,31 +396,39 @@ public final class CloudWatchShipper implements AutoCloseable {
 
     // ---- stats ----------------------------------------------------------------------------------
 
-    /** One line a minute while anything is moving or waiting, e.g. for a metric filter on the journal. */
-    private void maybeLogStats() {
-        long now = System.nanoTime();
-        if (now - lastStatsNanos < tuning.statsEvery().toNanos()) {
-            return;
+    /**
+     * The heartbeat: one line every {@code statsEvery}, also while CloudWatch is failing. Its tail
+     * ({@code audit-pipeline}, the instance and nine numbers) is fixed so that a CloudWatch metric filter can read
+     * it from the service's journal (docs/audit.md); a missing heartbeat is itself a signal.
+     */
+    private void logStats() {
+        try {
+            log.info(describe(spool.status(), stats()));
+        } catch (RuntimeException e) {
+            log.warn("audit pipeline stats: {}", e.toString());
         }
-        lastStatsNanos = now;
-        Spool.Status s = spool.status();
-        long shippedNow = shipped.get();
-        if (shippedNow == statsShippedMark && s.unshippedEvents() == 0) {
-            return;
-        }
-        statsShippedMark = shippedNow;
-        log.info(describe(s, stats()));
     }
 
-    /** The pipeline in one line: spool depth, oldest unshipped age, shipped and failed counts. */
+    /**
+     * The pipeline in one line: spool depth, oldest unshipped age, shipped and failed counts,
+     * first for people, then after {@code |} as {@code audit-pipeline INSTANCE UNSHIPPED OLDEST_S
+     * SPOOL_BYTES SHIPPED FAILED THROTTLED REJECTED DROPPED DISCARDED} for metric filters.
+     */
     public String describe(Spool.Status s, Stats st) {
-        return "audit pipeline: spool " + s.unshippedEvents() + " unshipped events, " + s.diskBytes() + " of " + s.maxBytes()
-                + " bytes" + s.oldestUnshipped().map(t -> ", oldest " + age(t) + " s old").orElse("")
-                + (s.full() ? " (FULL)" : "") + (s.writeFailing() ? " (WRITE FAILING)" : "")
-                + "; shipped " + st.shippedEvents() + " events in " + st.calls() + " calls; failed attempts "
-                + st.failedAttempts() + " (throttled " + st.throttled() + "); rejected " + st.rejectedEvents()
-                + "; dropped " + s.droppedEvents() + "; discarded " + s.discardedEvents()
-                + st.lastError().map(e -> "; last error: " + e).orElse("");
+        long oldest = s.oldestUnshipped().map(this::age).orElse(0L);
+        return "audit pipeline: " + s.unshippedEvents() + " unshipped events"
+                + s.oldestUnshipped().map(t -> " (oldest " + age(t) + " s)").orElse("")
+                + ", spool " + s.diskBytes() + " of " + s.maxBytes() + " bytes"
+                + (s.full() ? " FULL" : "") + (s.writeFailing() ? " WRITE FAILING" : "")
+                + "; shipped " + st.shippedEvents() + " events in " + st.calls() + " calls; "
+                + st.failedAttempts() + " failed attempts (" + st.throttled() + " throttled); rejected " + st.rejectedEvents()
+                + ", dropped " + s.droppedEvents() + ", discarded " + s.discardedEvents()
+                // Quotes and brackets would make a metric filter read the error as one field with what follows.
+                + st.lastError().map(e -> "; last error: " + e.replace('|', '/').replace('"', '\'')
+                        .replace('[', '(').replace(']', ')')).orElse("")
+                + " | audit-pipeline " + destination.instanceId() + " " + s.unshippedEvents() + " " + oldest + " " + s.diskBytes() + " " + st.shippedEvents()
+                + " " + st.failedAttempts() + " " + st.throttled() + " " + st.rejectedEvents() + " " + s.droppedEvents()
+                + " " + s.discardedEvents();
     }
 
     /**
@@ -428,6 +441,7 @@ public final class CloudWatchShipper implements AutoCloseable {
             return;
         }
         closed = true;
+        statsTimer.shutdownNow();
         draining = true;
         synchronized (wake) {
             wake.notifyAll();

@@ -298,8 +298,7 @@ public final class Spool implements AutoCloseable {
         long unshipped = 0;
         for (Segment s : segments.values()) {
             try (FileChannel ch = FileChannel.open(s.path, StandardOpenOption.READ)) {
-                SpoolSegment.Scan all = SpoolSegment.scan(ch, SpoolSegment.HEADER_SIZE, s.size, Integer.MAX_VALUE,
-                        Long.MAX_VALUE, false);
+                SpoolSegment.Scan all = SpoolSegment.scanAll(ch, SpoolSegment.HEADER_SIZE, s.size, false);
                 s.records = all.count();
                 if (all.skippedBytes() > 0) {
                     log.warn("audit spool segment {}: {} damaged bytes skipped (a record torn by a crash)", s.path,
@@ -307,8 +306,8 @@ public final class Spool implements AutoCloseable {
                     skippedBytes += all.skippedBytes();
                 }
                 if (cursor != null && s.number == cursor.segment()) {
-                    long before = SpoolSegment.scan(ch, SpoolSegment.HEADER_SIZE, Math.min(cursor.offset(), s.size),
-                            Integer.MAX_VALUE, Long.MAX_VALUE, false).count();
+                    long before = SpoolSegment.scanAll(ch, SpoolSegment.HEADER_SIZE, Math.min(cursor.offset(), s.size),
+                            false).count();
                     cursor = new SpoolPosition(cursor.segment(), cursor.offset(), before);
                     unshipped += s.records - before;
                 } else if (cursor != null && s.number > cursor.segment()) {
@@ -704,12 +703,18 @@ public final class Spool implements AutoCloseable {
 
     // ---- shipping -------------------------------------------------------------------------------
 
+    /** {@link #read(int, long, int)} without a per-event overhead. */
+    public Batch read(int maxRecords, long maxBytes) throws IOException {
+        return read(maxRecords, maxBytes, 0);
+    }
+
     /**
-     * Reads durable events from the cursor on, at most {@code maxRecords} of them and about
-     * {@code maxPayloadBytes} of payload. An empty batch whose {@code end} is past the cursor
-     * means damaged bytes or an exhausted segment were skipped: commit it.
+     * Reads durable events from the cursor on: at most {@code maxRecords}, and as many as fit in
+     * {@code maxBytes} counting each event's payload plus {@code overhead} (the first event
+     * always comes). An empty batch whose {@code end} is past the cursor means damaged bytes or
+     * an exhausted segment were skipped: commit it.
      */
-    public Batch read(int maxRecords, long maxPayloadBytes) throws IOException {
+    public Batch read(int maxRecords, long maxBytes, int overhead) throws IOException {
         SpoolPosition from;
         List<SegmentView> view = new ArrayList<>();
         lock.lock();
@@ -723,8 +728,8 @@ public final class Spool implements AutoCloseable {
         }
         List<SpoolRecord> out = new ArrayList<>();
         SpoolPosition pos = from;
-        long payload = 0;
-        for (int i = 0; i < view.size() && out.size() < maxRecords && payload < maxPayloadBytes; i++) {
+        long cost = 0;
+        for (int i = 0; i < view.size() && out.size() < maxRecords && cost < maxBytes; i++) {
             SegmentView s = view.get(i);
             long limit = s.size();
             boolean sealed = s.sealed();
@@ -733,7 +738,8 @@ public final class Spool implements AutoCloseable {
             }
             SpoolSegment.Scan scan;
             try (FileChannel ch = FileChannel.open(s.path, StandardOpenOption.READ)) {
-                scan = SpoolSegment.scan(ch, pos.offset(), limit, maxRecords - out.size(), maxPayloadBytes - payload, true);
+                scan = SpoolSegment.scan(ch, pos.offset(), limit, maxRecords - out.size(), maxBytes - cost, overhead,
+                        out.isEmpty(), true);
             } catch (NoSuchFileException e) {
                 continue; // dropped under us (drop_oldest): go on with the next one
             }
@@ -741,7 +747,7 @@ public final class Spool implements AutoCloseable {
             for (SpoolSegment.Found f : scan.records()) {
                 index++;
                 out.add(new SpoolRecord(f.timestamp(), f.payload(), new SpoolPosition(s.number, f.next(), index)));
-                payload += f.payload().length;
+                cost += f.payload().length + overhead;
             }
             if (scan.skippedBytes() > 0) {
                 log.warn("audit spool segment {}: skipped {} damaged bytes at {}", s.path.getFileName(), scan.skippedBytes(),

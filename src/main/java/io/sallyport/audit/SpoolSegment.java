@@ -72,12 +72,20 @@ final class SpoolSegment {
 
     /**
      * Reads frames from {@code from} up to {@code limit} (exclusive), stopping after
-     * {@code maxRecords} records or once {@code maxPayloadBytes} of payload were collected.
-     * Damaged bytes are skipped and counted; {@code end} is where the next read should start.
+     * {@code maxRecords} records or before the records' cost (payload plus {@code overhead} each)
+     * would pass {@code maxBytes}. Damaged bytes are skipped and counted; {@code end} is where
+     * the next read should start.
+     *
+     * @param firstAlways take the first record even if it alone costs more than {@code maxBytes}
      */
-    static Scan scan(FileChannel ch, long from, long limit, int maxRecords, long maxPayloadBytes, boolean keepPayloads)
-            throws IOException {
-        return new Reader(ch, limit).scan(from, maxRecords, maxPayloadBytes, keepPayloads);
+    static Scan scan(FileChannel ch, long from, long limit, int maxRecords, long maxBytes, int overhead,
+                     boolean firstAlways, boolean keepPayloads) throws IOException {
+        return new Reader(ch, limit).scan(from, maxRecords, maxBytes, overhead, firstAlways, keepPayloads);
+    }
+
+    /** Every record from {@code from} to {@code limit}. */
+    static Scan scanAll(FileChannel ch, long from, long limit, boolean keepPayloads) throws IOException {
+        return scan(ch, from, limit, Integer.MAX_VALUE, Long.MAX_VALUE, 0, true, keepPayloads);
     }
 
     /** A window over the file, refilled as the scan moves on. */
@@ -118,20 +126,24 @@ final class SpoolSegment {
             return buf.limit() >= need;
         }
 
-        Scan scan(long from, int maxRecords, long maxPayloadBytes, boolean keep) throws IOException {
+        Scan scan(long from, int maxRecords, long maxBytes, int overhead, boolean firstAlways, boolean keep)
+                throws IOException {
             List<Found> out = new ArrayList<>();
             long count = 0;
-            long payloadBytes = 0;
+            long cost = 0;
             long skipped = 0;
             long lastTs = Long.MIN_VALUE;
             long pos = from;
-            while (pos < limit && count < maxRecords && payloadBytes < maxPayloadBytes) {
+            while (pos < limit && count < maxRecords) {
                 int length = frameAt(pos);
                 if (length < 0) {
                     long resume = nextMagic(pos + 1);
                     skipped += resume - pos;
                     pos = resume;
                     continue;
+                }
+                if (cost + length + overhead > maxBytes && (count > 0 || !firstAlways)) {
+                    break;
                 }
                 int rel = (int) (pos - bufStart);
                 long ts = buf.getLong(rel + 8);
@@ -143,7 +155,7 @@ final class SpoolSegment {
                 long next = pos + FRAME_OVERHEAD + length;
                 out.add(new Found(pos, next, ts, payload));
                 count++;
-                payloadBytes += length;
+                cost += length + overhead;
                 lastTs = ts;
                 pos = next;
             }

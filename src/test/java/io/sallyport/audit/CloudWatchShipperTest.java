@@ -29,7 +29,7 @@ class CloudWatchShipperTest {
     private static final String GROUP = "/sallyport/test";
     private static final Duration WAIT = Duration.ofSeconds(20);
     static final CloudWatchShipper.Tuning FAST = new CloudWatchShipper.Tuning(Duration.ofMillis(20), Duration.ofMillis(20),
-            Duration.ofMillis(200), Duration.ofSeconds(1), Duration.ofSeconds(2), Duration.ofSeconds(1));
+            Duration.ofMillis(200), Duration.ofSeconds(1), Duration.ofSeconds(2), Duration.ofSeconds(5));
 
     @TempDir
     Path dir;
@@ -209,6 +209,10 @@ class CloudWatchShipperTest {
                 e -> assertThat(e).isNull(), e -> assertThat(e).startsWith("ResourceNotFoundException")));
         assertThat(cloudwatch.putCalls()).filteredOn(c -> c.status() == 200)
                 .allSatisfy(c -> assertThat(c.events()).isLessThanOrEqualTo(10_000));
+        // Full calls, not a full one and a stub per read.
+        long cost = cloudwatch.events().stream().mapToLong(e -> e.message().length() + 26).sum();
+        long fewest = (cost + 1_048_575) / 1_048_576;
+        assertThat(cloudwatch.putCalls()).filteredOn(c -> c.status() == 200).hasSizeLessThanOrEqualTo((int) fewest + 1);
         assertThat(cloudwatch.distinctIds()).containsExactlyElementsOf(ids);
     }
 
@@ -257,6 +261,27 @@ class CloudWatchShipperTest {
         awaitShipped(ids);
 
         assertThat(cloudwatch.distinctIds()).containsExactlyElementsOf(ids);
+    }
+
+    @Test
+    void theHeartbeatLineEndsWithTheNumbersAMetricFilterReads() throws Exception {
+        cloudwatch.goAway();
+        append(3);
+        CloudWatchShipper s = shipper();
+        await(() -> s.stats().failedAttempts() >= 1);
+
+        String line = s.describe(spool.status(), s.stats());
+
+        assertThat(line).startsWith("audit pipeline: 3 unshipped events (oldest ");
+        String[] tail = line.substring(line.lastIndexOf(" | ") + 3).split(" ");
+        assertThat(tail).hasSize(11);
+        assertThat(tail[0]).isEqualTo("audit-pipeline");
+        assertThat(tail[1]).isEqualTo("i-0123456789abcdef0");
+        assertThat(tail[2]).isEqualTo("3");
+        assertThat(Long.parseLong(tail[6])).isPositive(); // failed attempts
+        for (int i = 2; i < tail.length; i++) {
+            assertThat(tail[i]).containsOnlyDigits();
+        }
     }
 
     @Test

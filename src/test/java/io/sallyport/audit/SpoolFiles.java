@@ -30,8 +30,7 @@ public final class SpoolFiles {
         }
         for (Path p : segments) {
             try (FileChannel ch = FileChannel.open(p, StandardOpenOption.READ)) {
-                SpoolSegment.Scan scan = SpoolSegment.scan(ch, SpoolSegment.HEADER_SIZE, ch.size(), Integer.MAX_VALUE,
-                        Long.MAX_VALUE, true);
+                SpoolSegment.Scan scan = SpoolSegment.scanAll(ch, SpoolSegment.HEADER_SIZE, ch.size(), true);
                 for (SpoolSegment.Found f : scan.records()) {
                     out.add(new String(f.payload(), StandardCharsets.UTF_8));
                 }
@@ -62,7 +61,7 @@ public final class SpoolFiles {
             }
             try (FileChannel ch = FileChannel.open(p, StandardOpenOption.READ)) {
                 long from = number == segment ? Math.max(offset, SpoolSegment.HEADER_SIZE) : SpoolSegment.HEADER_SIZE;
-                SpoolSegment.Scan scan = SpoolSegment.scan(ch, from, ch.size(), Integer.MAX_VALUE, Long.MAX_VALUE, true);
+                SpoolSegment.Scan scan = SpoolSegment.scanAll(ch, from, ch.size(), true);
                 for (SpoolSegment.Found f : scan.records()) {
                     out.add(new String(f.payload(), StandardCharsets.UTF_8));
                 }

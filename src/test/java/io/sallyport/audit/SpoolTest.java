@@ -129,6 +129,17 @@ class SpoolTest {
     }
 
     @Test
+    void aReadTakesWhatFitsTheByteBudgetCountingTheOverheadPerEventAndAlwaysTheFirst() throws Exception {
+        Spool s = spool();
+        appendDurably(s, 0, 10);
+        int size = event(0).length();
+
+        assertThat(s.read(100, 3L * (size + 26), 26).records()).hasSize(3);
+        assertThat(s.read(100, 3L * (size + 26) - 1, 26).records()).hasSize(2);
+        assertThat(s.read(100, 1, 26).records()).hasSize(1);
+    }
+
+    @Test
     void tornRecordAtTheEndOfASegmentIsSkippedAfterACrash() throws Exception {
         Spool s = spool();
         appendDurably(s, 0, 5);
