@@ -64,6 +64,7 @@ public final class Spool implements AutoCloseable {
     /** Events queued but not yet written, beyond which appends are discarded (the disk is not keeping up). */
     private static final long MAX_QUEUED_BYTES = 64L << 20;
     private static final Duration WRITE_RETRY = Duration.ofSeconds(1);
+    private static final long CAUGHT_UP_NANOS = Duration.ofMillis(200).toNanos();
 
     /** One event handed to the spool; completes once it is on disk, or when it was discarded. */
     public static final class Append {
@@ -72,6 +73,7 @@ public final class Spool implements AutoCloseable {
         private final byte[] payload;
         private final CompletableFuture<Boolean> done = new CompletableFuture<>();
         private final Spool spool;
+        private final long queuedNanos = System.nanoTime();
         private boolean delivered;
 
         private Append(Spool spool, long timestamp, String line) {
@@ -472,7 +474,8 @@ public final class Spool implements AutoCloseable {
                         log.info("audit spool {} is writable again", dir);
                     }
                     writeFailing = false;
-                    if (slow && queue.isEmpty()) {
+                    // Caught up once what was just written had waited well under the emit bound.
+                    if (slow && System.nanoTime() - admitted.get(written - 1).queuedNanos < CAUGHT_UP_NANOS) {
                         slow = false;
                         log.info("audit spool writer caught up after {} ms", (System.nanoTime() - slowSinceNanos) / 1_000_000);
                     }
@@ -814,12 +817,12 @@ public final class Spool implements AutoCloseable {
      * ({@code drop_oldest} may have moved it on meanwhile).
      */
     public void commit(SpoolPosition upTo) {
+        SpoolPosition c = upTo;
         lock.lock();
         try {
             if (!upTo.isAfter(cursor)) {
                 return;
             }
-            SpoolPosition c = upTo;
             Segment s = segments.get(c.segment());
             while (s != null && s.sealed && c.offset() >= s.size) {
                 Long next = segments.higherKey(s.number);
@@ -830,10 +833,18 @@ public final class Spool implements AutoCloseable {
                 s = segments.get(next);
             }
             cursor = c;
-            saveCursor(c);
-            deleteShippedSegments();
         } finally {
             lock.unlock();
+        }
+        // The fsync of the cursor file happens outside the lock that appends take: an SSH
+        // thread never waits on it. Segments go only once the cursor past them is on disk.
+        if (saveCursor(c)) {
+            lock.lock();
+            try {
+                deleteShippedSegments();
+            } finally {
+                lock.unlock();
+            }
         }
     }
 
@@ -863,11 +874,14 @@ public final class Spool implements AutoCloseable {
         diskBytes -= s.size;
     }
 
-    /** Under the lock (so cursors are saved in order). The rename is atomic; a lost rename only re-ships a batch. */
-    private void saveCursor(SpoolPosition c) {
+    /**
+     * Saves the cursor (never backwards: {@code cursorFileLock} orders the savers). The rename is
+     * atomic; a rename lost to a power cut only ships a batch again. False when it could not be saved.
+     */
+    private boolean saveCursor(SpoolPosition c) {
         synchronized (cursorFileLock) {
             if (savedCursor != null && !c.isAfter(savedCursor)) {
-                return;
+                return true;
             }
             Path tmp = dir.resolve(CURSOR_FILE + ".tmp");
             try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
@@ -876,7 +890,7 @@ public final class Spool implements AutoCloseable {
                 ch.force(false);
             } catch (IOException e) {
                 log.warn("audit spool: cannot save the cursor ({}); a restart would ship some events again", e.toString());
-                return;
+                return false;
             }
             try {
                 Files.move(tmp, dir.resolve(CURSOR_FILE), StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
@@ -885,13 +899,14 @@ public final class Spool implements AutoCloseable {
                     Files.move(tmp, dir.resolve(CURSOR_FILE), StandardCopyOption.REPLACE_EXISTING);
                 } catch (IOException again) {
                     log.warn("audit spool: cannot save the cursor ({})", again.toString());
-                    return;
+                    return false;
                 }
             } catch (IOException e) {
                 log.warn("audit spool: cannot save the cursor ({})", e.toString());
-                return;
+                return false;
             }
             savedCursor = c;
+            return true;
         }
     }
 
