@@ -7,7 +7,6 @@ import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.channels.FileLock;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
@@ -57,7 +56,6 @@ import org.slf4j.LoggerFactory;
  */
 public final class Spool implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(Spool.class);
-    private static final String CURSOR_FILE = "cursor";
     private static final String LOCK_FILE = "lock";
     /** At most this much is written per group commit, so one fsync never waits on a mountain. */
     private static final int MAX_WRITE_BYTES = 4 << 20;
@@ -185,8 +183,7 @@ public final class Spool implements AutoCloseable {
     private long discarded;
     private long skippedBytes;
 
-    private final Object cursorFileLock = new Object();
-    private SpoolPosition savedCursor;
+    private final SpoolCursorFile cursorFile;
 
     /** Touched only by the writer thread. */
     private Segment active;
@@ -216,6 +213,7 @@ public final class Spool implements AutoCloseable {
         this.segmentBytes = Math.max(4L << 10, Math.min(maxBytes / 16, 16L << 20));
         this.onFull = onFull;
         this.afterWrite = afterWrite;
+        this.cursorFile = new SpoolCursorFile(dir);
         createPrivateDirectory(dir);
         this.lockChannel = FileChannel.open(dir.resolve(LOCK_FILE), StandardOpenOption.CREATE, StandardOpenOption.WRITE);
         FileLock l;
@@ -287,7 +285,7 @@ public final class Spool implements AutoCloseable {
             segments.put(number, new Segment(number, p, size, 0, true));
             diskBytes += size;
         }
-        cursor = readCursor();
+        cursor = cursorFile.read();
         if (!segments.isEmpty()) {
             long first = segments.firstKey();
             if (cursor == null || cursor.segment() < first) {
@@ -322,23 +320,6 @@ public final class Spool implements AutoCloseable {
             log.info("audit spool {}: {} unshipped events in {} segments from an earlier run, resuming at {}", dir,
                     unshipped, segments.size(), cursor);
         }
-    }
-
-    private SpoolPosition readCursor() {
-        Path file = dir.resolve(CURSOR_FILE);
-        try {
-            String text = Files.readString(file, StandardCharsets.US_ASCII).trim();
-            String[] f = text.split(" ");
-            if (f.length == 2) {
-                return new SpoolPosition(Long.parseLong(f[0]), Long.parseLong(f[1]), 0);
-            }
-            log.warn("audit spool cursor {} is unreadable ('{}'); shipping everything in the spool again", file, text);
-        } catch (NoSuchFileException e) {
-            return null;
-        } catch (IOException | NumberFormatException e) {
-            log.warn("audit spool cursor {} is unreadable ({}); shipping everything in the spool again", file, e.toString());
-        }
-        return null;
     }
 
     private long lastSegmentNumber() {
@@ -583,7 +564,7 @@ public final class Spool implements AutoCloseable {
         SpoolPosition after = SpoolPosition.startOf(next == null ? oldest.number + 1 : next);
         if (after.isAfter(cursor)) {
             cursor = after;
-            saveCursor(after);
+            cursorFile.save(after);
         }
         removeSegment(oldest);
         dropped += lost;
@@ -838,7 +819,7 @@ public final class Spool implements AutoCloseable {
         }
         // The fsync of the cursor file happens outside the lock that appends take: an SSH
         // thread never waits on it. Segments go only once the cursor past them is on disk.
-        if (saveCursor(c)) {
+        if (cursorFile.save(c)) {
             lock.lock();
             try {
                 deleteShippedSegments();
@@ -872,42 +853,6 @@ public final class Spool implements AutoCloseable {
         }
         segments.remove(s.number);
         diskBytes -= s.size;
-    }
-
-    /**
-     * Saves the cursor (never backwards: {@code cursorFileLock} orders the savers). The rename is
-     * atomic; a rename lost to a power cut only ships a batch again. False when it could not be saved.
-     */
-    private boolean saveCursor(SpoolPosition c) {
-        synchronized (cursorFileLock) {
-            if (savedCursor != null && !c.isAfter(savedCursor)) {
-                return true;
-            }
-            Path tmp = dir.resolve(CURSOR_FILE + ".tmp");
-            try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
-                    StandardOpenOption.TRUNCATE_EXISTING)) {
-                ch.write(ByteBuffer.wrap((c.segment() + " " + c.offset() + "\n").getBytes(StandardCharsets.US_ASCII)));
-                ch.force(false);
-            } catch (IOException e) {
-                log.warn("audit spool: cannot save the cursor ({}); a restart would ship some events again", e.toString());
-                return false;
-            }
-            try {
-                Files.move(tmp, dir.resolve(CURSOR_FILE), StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
-            } catch (AtomicMoveNotSupportedException e) {
-                try {
-                    Files.move(tmp, dir.resolve(CURSOR_FILE), StandardCopyOption.REPLACE_EXISTING);
-                } catch (IOException again) {
-                    log.warn("audit spool: cannot save the cursor ({})", again.toString());
-                    return false;
-                }
-            } catch (IOException e) {
-                log.warn("audit spool: cannot save the cursor ({})", e.toString());
-                return false;
-            }
-            savedCursor = c;
-            return true;
-        }
     }
 
     // ---- health ---------------------------------------------------------------------------------

@@ -185,7 +185,8 @@ class AuditCrashIT {
         long deadline = System.nanoTime() + TIMEOUT.toNanos();
         while (System.nanoTime() < deadline) {
             assertThat(p.isAlive()).as("server running; log:\n%s", tail(log)).isTrue();
-            try (Socket s = new Socket(InetAddress.getLoopbackAddress(), port)) {
+            try {
+                new Socket(InetAddress.getLoopbackAddress(), port).close();
                 return;
             } catch (IOException e) {
                 Thread.sleep(50);
