@@ -2,45 +2,117 @@ package io.sallyport.audit;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.sallyport.config.Config;
+import java.io.IOException;
+import java.nio.file.Path;
 import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
 import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
 import java.time.temporal.ChronoUnit;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.UUID;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
  * Stamps events with their envelope ({@code id}, {@code ts}, {@code event}, {@code instance},
- * {@code session}) and hands one JSON line to every sink.
+ * {@code session}) and hands one JSON line to the spool and to every local sink.
  *
  * <p>Contract with the SSH threads that call it: {@link #emit} never throws and never waits on
- * the network. A sink that fails is logged (rate-limited) and the other sinks still get the event.
+ * the network. With a spool (CloudWatch shipping on), {@code emit} returns once the event is
+ * fsynced to the spool, waiting at most {@link #DURABLE_WAIT} for the local disk; the local sinks
+ * (file, stdout) get each event right after it is durable, in the same order. Without a spool the
+ * sinks are written directly. A sink that fails is logged (rate-limited) and the others still get
+ * the event.
  */
 public final class Auditor implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(Auditor.class);
     private static final DateTimeFormatter TS = DateTimeFormatter.ofPattern("yyyy-MM-dd'T'HH:mm:ss.SSS'Z'").withZone(ZoneOffset.UTC);
+    /**
+     * How long {@link #emit} waits for the spool's fsync. A local disk answers in milliseconds;
+     * past this the disk is sick, and an SSH I/O thread must not hang on it (the spool then
+     * refuses new sessions until it catches up).
+     */
+    public static final Duration DURABLE_WAIT = Duration.ofSeconds(2);
 
     private final ObjectMapper json = new ObjectMapper();
     private final String instance;
     private final Clock clock;
     private final List<AuditSink> sinks;
+    /** Stamping and queueing happen under this lock, so spool order is {@code ts} order. */
+    private final Object order = new Object();
+    private final Object sinkLock = new Object();
+    private final Spool spool;
+    private volatile CloudWatchShipper shipper;
+    private volatile boolean closed;
     private long lastFailureLog;
+    private final java.util.concurrent.atomic.AtomicLong lastNotDurableLog = new java.util.concurrent.atomic.AtomicLong(System.nanoTime() - 20_000_000_000L);
 
+    /** Without a spool: events go straight to the sinks (CloudWatch shipping off). */
     public Auditor(String instance, Clock clock, List<AuditSink> sinks) {
         this.instance = instance;
         this.clock = clock;
         this.sinks = List.copyOf(sinks);
+        this.spool = null;
     }
 
-    /** Encodes the event as its JSON line; the same bytes go to every sink. */
+    private Auditor(String instance, Clock clock, List<AuditSink> sinks, Path spoolDir, long spoolMaxBytes,
+                    Config.SpoolFullAction onFull) throws IOException {
+        this.instance = instance;
+        this.clock = clock;
+        this.sinks = List.copyOf(sinks);
+        this.spool = Spool.open(spoolDir, spoolMaxBytes, onFull, written -> writeSinks(written));
+    }
+
+    /**
+     * With a durable spool in {@code spoolDir}: {@link #emit} returns once the event is on disk.
+     *
+     * @throws IOException when the spool directory cannot be used
+     */
+    public static Auditor withSpool(String instance, Clock clock, List<AuditSink> sinks, Path spoolDir, long spoolMaxBytes,
+                                    Config.SpoolFullAction onFull) throws IOException {
+        return new Auditor(instance, clock, sinks, spoolDir, spoolMaxBytes, onFull);
+    }
+
+    public Optional<Spool> spool() {
+        return Optional.ofNullable(spool);
+    }
+
+    /** The shipper that drains the spool; {@link #close} lets it drain, then stops it, before closing the spool. */
+    public void shipWith(CloudWatchShipper shipper) {
+        this.shipper = shipper;
+    }
+
+    public Optional<CloudWatchShipper> shipper() {
+        return Optional.ofNullable(shipper);
+    }
+
+    public String instance() {
+        return instance;
+    }
+
+    /**
+     * Why a new session must be refused now ({@code on_spool_full: refuse_new_sessions} and the
+     * spool full, failing or behind), or empty. Cheap: for the authenticator, on every login.
+     */
+    public Optional<String> refusal() {
+        return spool == null ? Optional.empty() : spool.refusal();
+    }
+
+    /** Encodes the event as its JSON line, stamped now; the same bytes go to every sink. */
     public String encode(AuditEvent event) {
+        return encode(event, clock.instant().truncatedTo(ChronoUnit.MILLIS));
+    }
+
+    private String encode(AuditEvent event, Instant ts) {
         Map<String, Object> m = new LinkedHashMap<>();
         m.put("id", UUID.randomUUID().toString());
-        m.put("ts", TS.format(clock.instant().truncatedTo(ChronoUnit.MILLIS)));
+        m.put("ts", TS.format(ts));
         m.put("event", event.name());
         m.put("instance", instance);
         event.session().ifPresent(s -> m.put("session", s));
@@ -53,14 +125,51 @@ public final class Auditor implements AutoCloseable {
         }
     }
 
-    public synchronized void emit(AuditEvent event) {
-        String line;
+    /** Records one event. Never throws; with a spool, returns once the event is on disk (or the wait bound passed). */
+    public void emit(AuditEvent event) {
         try {
-            line = encode(event);
+            if (spool == null) {
+                synchronized (order) {
+                    String line = encode(event);
+                    synchronized (sinkLock) {
+                        writeToSinks(line);
+                    }
+                }
+                return;
+            }
+            Spool.Append pending;
+            synchronized (order) {
+                Instant now = clock.instant().truncatedTo(ChronoUnit.MILLIS);
+                pending = spool.append(now.toEpochMilli(), encode(event, now));
+            }
+            if (!pending.awaitDurable(DURABLE_WAIT)) {
+                notDurable(event);
+            }
         } catch (RuntimeException e) {
-            log.error("audit event {} could not be encoded: {}", event.name(), e.toString());
+            log.error("audit event {} could not be recorded: {}", event.name(), e.toString());
+        }
+    }
+
+    private void notDurable(AuditEvent event) {
+        long now = System.nanoTime();
+        long last = lastNotDurableLog.get();
+        if (now - last < 10_000_000_000L || !lastNotDurableLog.compareAndSet(last, now)) {
             return;
         }
+        log.error("audit event {} is not in the spool within {} ms ({})", event.name(), DURABLE_WAIT.toMillis(),
+                closed ? "audit is shut down" : spool.refusal().orElse("spool writer behind or discarding"));
+    }
+
+    private void writeSinks(List<Spool.Append> written) {
+        synchronized (sinkLock) {
+            for (Spool.Append a : written) {
+                writeToSinks(a.line());
+            }
+        }
+    }
+
+    /** Under {@code sinkLock}: sinks are written in order and never concurrently. */
+    private void writeToSinks(String line) {
         for (AuditSink sink : sinks) {
             try {
                 sink.write(line);
@@ -74,13 +183,32 @@ public final class Auditor implements AutoCloseable {
         }
     }
 
+    /**
+     * Shuts the pipeline down in order: what is queued reaches the spool, the shipper gets a
+     * short grace to send it, the spool closes (what was not shipped waits on disk for the next
+     * start), then the sinks close.
+     */
     @Override
-    public synchronized void close() {
-        for (AuditSink sink : sinks) {
-            try {
-                sink.close();
-            } catch (Exception e) {
-                log.warn("closing audit sink {}: {}", sink.getClass().getSimpleName(), e.toString());
+    public void close() {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        if (spool != null) {
+            spool.flush(Duration.ofSeconds(5));
+            CloudWatchShipper s = shipper;
+            if (s != null) {
+                s.close();
+            }
+            spool.close();
+        }
+        synchronized (sinkLock) {
+            for (AuditSink sink : sinks) {
+                try {
+                    sink.close();
+                } catch (Exception e) {
+                    log.warn("closing audit sink {}: {}", sink.getClass().getSimpleName(), e.toString());
+                }
             }
         }
     }

@@ -2,6 +2,9 @@ package io.sallyport.cli;
 
 import io.sallyport.audit.AuditSink;
 import io.sallyport.audit.Auditor;
+import io.sallyport.audit.CloudWatchShipper;
+import io.sallyport.aws.AwsClients;
+import io.sallyport.aws.InstanceMetadata;
 import io.sallyport.audit.JsonLinesFileSink;
 import io.sallyport.audit.StdoutSink;
 import io.sallyport.aws.IamClients;
@@ -33,10 +36,13 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.KeyPair;
 import java.time.Clock;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.function.Supplier;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Builds a runnable server from a loaded {@link Config}: the second half of validation (key lines,
@@ -44,6 +50,9 @@ import java.util.function.Supplier;
  * integration tests all go through here, so they run the same server.
  */
 public final class ServerAssembly {
+    private static final Logger log = LoggerFactory.getLogger(ServerAssembly.class);
+    private static final Duration IMDS_TIMEOUT = Duration.ofSeconds(1);
+
     private ServerAssembly() {}
 
     /**
@@ -132,6 +141,18 @@ public final class ServerAssembly {
 
     /** The audit sinks the config asks for, plus any given (tests add a recording sink). */
     public static Auditor auditor(Config config, PrintStream stdout, List<AuditSink> extra) throws IOException {
+        return auditor(config, stdout, extra, CloudWatchShipper.Tuning.DEFAULTS);
+    }
+
+    /**
+     * The audit pipeline: local sinks, and with {@code audit.cloudwatch.enabled} the durable spool
+     * and its shipper (started here). The instance id and, unless configured, the region come from
+     * the instance metadata service (IMDSv2).
+     *
+     * @throws IOException when the spool cannot be opened, or no region can be found
+     */
+    public static Auditor auditor(Config config, PrintStream stdout, List<AuditSink> extra, CloudWatchShipper.Tuning tuning)
+            throws IOException {
         List<AuditSink> sinks = new ArrayList<>(extra);
         if (config.audit().file().isPresent()) {
             sinks.add(new JsonLinesFileSink(config.audit().file().get()));
@@ -139,7 +160,34 @@ public final class ServerAssembly {
         if (config.audit().stdout()) {
             sinks.add(new StdoutSink(stdout));
         }
-        return new Auditor(instanceName(), Clock.systemUTC(), sinks);
+        Config.Audit audit = config.audit();
+        Config.CloudWatch cw = audit.cloudwatch();
+        String hostname = instanceName();
+        if (!cw.enabled()) {
+            return new Auditor(hostname, Clock.systemUTC(), sinks);
+        }
+        InstanceMetadata.Answer imds = InstanceMetadata.fromEnvironment(System.getenv(), IMDS_TIMEOUT).lookup();
+        imds.problem().ifPresent(p -> log.info("{}; {}", p, cw.region().isPresent()
+                ? "using the configured region" + (imds.instanceId().isEmpty() ? " and the host name as instance" : "")
+                : "no region"));
+        String region = cw.region().or(imds::region).orElseThrow(() -> new IOException(
+                "audit.cloudwatch.region is not set and the instance metadata service gave none ("
+                        + imds.problem().orElse("no region") + "); set audit.cloudwatch.region in " + config.source()));
+        String instance = imds.instanceId().orElse(hostname);
+        Auditor auditor = Auditor.withSpool(instance, Clock.systemUTC(), sinks, audit.spoolDir(), audit.spoolMaxBytes(),
+                audit.onSpoolFull());
+        try {
+            CloudWatchShipper shipper = new CloudWatchShipper(auditor.spool().orElseThrow(),
+                    AwsClients.cloudWatchLogs(region, cw.endpoint(), tuning.attemptTimeout()),
+                    new CloudWatchShipper.Destination(cw.logGroup(), cw.logStream(), cw.createLogGroup(), instance, hostname),
+                    tuning, Clock.systemUTC());
+            auditor.shipWith(shipper);
+            shipper.start();
+        } catch (RuntimeException e) {
+            auditor.close();
+            throw new IOException("cannot set up CloudWatch Logs shipping: " + e.getMessage(), e);
+        }
+        return auditor;
     }
 
     public static BastionServer server(Validated v, Auditor auditor) throws IOException {

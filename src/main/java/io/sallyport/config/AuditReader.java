@@ -7,6 +7,11 @@ import java.util.Map;
 
 /** Reads the {@code audit} section: local sinks, the spool and the CloudWatch shipper. */
 final class AuditReader {
+    static final long DEFAULT_SPOOL_MAX_BYTES = 1L << 30;
+    /** Below this a spool holds too few events to ride out even a short CloudWatch outage. */
+    static final long MIN_SPOOL_MAX_BYTES = 64L << 10;
+    static final long MAX_SPOOL_MAX_BYTES = 1L << 40;
+
     private AuditReader() {}
 
     static Config.Audit read(MappingReader audit, PathResolver paths) {
@@ -18,6 +23,7 @@ final class AuditReader {
                 audit.optionalScalar("file", paths::resolve),
                 audit.bool("stdout", false),
                 audit.scalar("spool_dir", Path.of("/var/lib/sallyport/spool"), paths::resolve),
+                audit.scalar("spool_max_bytes", DEFAULT_SPOOL_MAX_BYTES, ConfigSize.between(MIN_SPOOL_MAX_BYTES, MAX_SPOOL_MAX_BYTES)),
                 audit.scalar("on_spool_full", Config.SpoolFullAction.REFUSE_NEW_SESSIONS, Choices.among(actions)),
                 cloudwatch(audit.section("cloudwatch")));
     }

@@ -98,10 +98,14 @@ public record Config(
 
     public enum SpoolFullAction { REFUSE_NEW_SESSIONS, DROP_OLDEST }
 
+    /**
+     * @param spoolMaxBytes disk the spool may use before {@code onSpoolFull} applies
+     */
     public record Audit(
             Optional<Path> file,
             boolean stdout,
             Path spoolDir,
+            long spoolMaxBytes,
             SpoolFullAction onSpoolFull,
             CloudWatch cloudwatch) {}
 

@@ -129,8 +129,13 @@ public final class EffectiveConfig {
         heading("Audit");
         row(1, "file", a.file().map(Path::toString).orElse("none"));
         row(1, "stdout", a.stdout() ? "on" : "off");
-        row(1, "spool", a.spoolDir() + " (when full: " + a.onSpoolFull().name().toLowerCase(java.util.Locale.ROOT) + ")");
         Config.CloudWatch cw = a.cloudwatch();
+        if (cw.enabled()) {
+            row(1, "spool", a.spoolDir() + ", up to " + ConfigSize.format(a.spoolMaxBytes())
+                    + " (when full: " + a.onSpoolFull().name().toLowerCase(java.util.Locale.ROOT) + ")");
+        } else {
+            row(1, "spool", "off (the spool feeds the CloudWatch shipper)");
+        }
         row(1, "cloudwatch", cw.enabled() ? "on" : "off");
         if (cw.enabled()) {
             row(2, "region", cw.region().orElse("from instance metadata"));

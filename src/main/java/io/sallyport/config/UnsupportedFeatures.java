@@ -17,9 +17,7 @@ final class UnsupportedFeatures {
 
     private static final List<Feature> NOT_YET = List.of(
             new Feature(List.of("proxy_protocol", "enabled"), UnsupportedFeatures::isTrue,
-                    "the PROXY protocol"),
-            new Feature(List.of("audit", "cloudwatch", "enabled"), UnsupportedFeatures::isTrue,
-                    "shipping audit events to CloudWatch Logs"));
+                    "the PROXY protocol"));
 
     private UnsupportedFeatures() {}
 

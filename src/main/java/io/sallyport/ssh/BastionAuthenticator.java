@@ -110,6 +110,13 @@ final class BastionAuthenticator implements PublickeyAuthenticator {
         }
         Identity identity = accept.identity();
         AuditEvent.AuthInfo info = info(wire, Optional.of(identity), accept.certificate());
+        Optional<String> auditRefusal = auditor.refusal();
+        if (auditRefusal.isPresent()) {
+            // Fail closed: a session whose events may not reach the audit trail does not start.
+            // Live sessions go on; their events still fit the spool's reserve.
+            reject(state, identity.user(), Optional.of(info), auditRefusal.get());
+            return Optional.empty();
+        }
         if (registry.sessionsOf(identity.user()) >= maxSessionsPerUser) {
             reject(state, identity.user(), Optional.of(info),
                     "max_sessions_per_user: " + identity.user() + " already has " + maxSessionsPerUser + " sessions");

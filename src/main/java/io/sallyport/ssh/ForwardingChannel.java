@@ -161,7 +161,6 @@ final class ForwardingChannel extends TcpipServerChannel {
         bytesUp.addAndGet(len);
         SessionState state = this.state;
         if (state != null) {
-            state.bytesUp.addAndGet(len);
             state.touch();
         }
         super.doWriteData(data, off, len);
@@ -182,7 +181,6 @@ final class ForwardingChannel extends TcpipServerChannel {
                 bytesDown.addAndGet(n);
                 SessionState state = ForwardingChannel.this.state;
                 if (state != null) {
-                    state.bytesDown.addAndGet(n);
                     state.touch();
                 }
                 return inner.writeData(packet);
@@ -214,7 +212,14 @@ final class ForwardingChannel extends TcpipServerChannel {
         }
         state.channelsOpen.decrementAndGet();
         state.openForwards.remove(this);
+        // The session's totals are the sum of its tunnels' reported counts, taken here once:
+        // counting each packet into both, from I/O threads racing this report, let session.close
+        // and forward.close disagree by a packet.
+        long up = bytesUp.get();
+        long down = bytesDown.get();
+        state.bytesUp.addAndGet(up);
+        state.bytesDown.addAndGet(down);
         context.auditor().emit(new AuditEvent.ForwardClose(state.id, state.identity.user(), getChannelId(), t,
-                bytesUp.get(), bytesDown.get(), (System.nanoTime() - openedNanos) / 1_000_000));
+                up, down, (System.nanoTime() - openedNanos) / 1_000_000));
     }
 }

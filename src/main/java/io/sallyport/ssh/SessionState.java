@@ -30,6 +30,7 @@ final class SessionState {
     final long startedMillis = System.currentTimeMillis();
     final ServerSession session;
 
+    /** Totals of the tunnels reported closed ({@code forward.close}); {@code session.close} reports these. */
     final AtomicLong bytesUp = new AtomicLong();
     final AtomicLong bytesDown = new AtomicLong();
     final AtomicInteger channelsOpened = new AtomicInteger();

@@ -71,6 +71,7 @@ class ConfigDefaultsTest {
         assertThat(c.audit().file()).isEmpty();
         assertThat(c.audit().stdout()).isFalse();
         assertThat(c.audit().spoolDir()).isEqualTo(Path.of("/var/lib/sallyport/spool"));
+        assertThat(c.audit().spoolMaxBytes()).isEqualTo(1L << 30);
         assertThat(c.audit().onSpoolFull()).isEqualTo(Config.SpoolFullAction.REFUSE_NEW_SESSIONS);
         assertThat(c.audit().cloudwatch()).isEqualTo(new Config.CloudWatch(
                 false, Optional.empty(), Optional.empty(), "/sallyport/audit", "{instance_id}", true));
@@ -154,6 +155,7 @@ class ConfigDefaultsTest {
                   file: /var/log/sallyport/audit.jsonl
                   stdout: false
                   spool_dir: /var/lib/sallyport/spool
+                  spool_max_bytes: 1GiB
                   on_spool_full: refuse_new_sessions
                   cloudwatch:
                     enabled: false

@@ -210,6 +210,20 @@ class ConfigValuesTest {
     }
 
     @Test
+    void spoolSizeTakesABinaryUnitAndStaysWithinBounds() throws Exception {
+        assertThat(parse("audit:\n  spool_max_bytes: 64KiB\n").audit().spoolMaxBytes()).isEqualTo(64L << 10);
+        assertThat(parse("audit:\n  spool_max_bytes: 512MiB\n").audit().spoolMaxBytes()).isEqualTo(512L << 20);
+        assertThat(parse("audit:\n  spool_max_bytes: 2GiB\n").audit().spoolMaxBytes()).isEqualTo(2L << 30);
+
+        assertThat(onlyProblemOf("audit:\n  spool_max_bytes: 1073741824\n").message())
+                .startsWith("'1073741824' is not a size (use e.g. 64MiB, 1GiB");
+        assertThat(onlyProblemOf("audit:\n  spool_max_bytes: 1GB\n").message()).contains("is not a size");
+        assertThat(onlyProblemOf("audit:\n  spool_max_bytes: 4KiB\n").message())
+                .isEqualTo("must be between 64KiB and 1TiB, got 4KiB");
+        assertThat(onlyProblemOf("audit:\n  spool_max_bytes: 2TiB\n").keyPath()).isEqualTo("audit.spool_max_bytes");
+    }
+
+    @Test
     void choicesSuggestTheClosestSpelling() {
         assertThat(onlyProblemOf("audit:\n  on_spool_full: drop_olderst\n").message())
                 .isEqualTo("'drop_olderst' is not one of refuse_new_sessions, drop_oldest (did you mean 'drop_oldest'?)");

@@ -50,6 +50,24 @@ class EffectiveConfigTest {
     }
 
     @Test
+    void summaryShowsTheSpoolOnlyWhenCloudWatchShippingFeedsIt() throws Exception {
+        assertThat(EffectiveConfig.render(parse(""))).containsPattern("(?m)^  spool +off ");
+
+        String text = EffectiveConfig.render(parse("""
+                audit:
+                  spool_dir: /var/lib/sallyport/spool
+                  spool_max_bytes: 512MiB
+                  cloudwatch:
+                    enabled: true
+                    log_group: /corp/bastion
+                """));
+
+        assertThat(text).containsPattern("(?m)^  spool +/var/lib/sallyport/spool, up to 512MiB \\(when full: refuse_new_sessions\\)$");
+        assertThat(text).containsPattern("(?m)^    region +from instance metadata$");
+        assertThat(text).containsPattern("(?m)^    log group +/corp/bastion \\(created when missing\\)$");
+    }
+
+    @Test
     void unsafeAllowLoopbackIsFlaggedLoudly() throws Exception {
         String text = EffectiveConfig.render(parse("policy:\n  unsafe_allow_loopback: true\n"));
 

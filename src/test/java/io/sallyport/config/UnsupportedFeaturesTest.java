@@ -13,7 +13,6 @@ class UnsupportedFeaturesTest {
     @ParameterizedTest(name = "{0}")
     @CsvSource(delimiter = '|', value = {
         "proxy_protocol.enabled  | proxy_protocol:\\n  enabled: true\\n  trusted_sources: [10.0.0.0/8]\\n | 2",
-        "audit.cloudwatch.enabled| audit:\\n  cloudwatch:\\n    enabled: true\\n           | 3",
     })
     void unimplementedFeaturesAreRefusedNotIgnored(String keyPath, String yaml, int line) {
         ConfigProblem p = onlyProblemOf(yaml.replace("\\n", "\n"));
@@ -26,7 +25,6 @@ class UnsupportedFeaturesTest {
     @ParameterizedTest(name = "{0}")
     @CsvSource(delimiter = '|', value = {
         "proxy_protocol:\\n  enabled: false\\n",
-        "audit:\\n  cloudwatch:\\n    enabled: false\\n",
     })
     void theSameFeaturesSwitchedOffAreAccepted(String yaml) throws Exception {
         assertThat(parse(yaml.replace("\\n", "\n"))).isNotNull();

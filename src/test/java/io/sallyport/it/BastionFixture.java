@@ -1,6 +1,7 @@
 package io.sallyport.it;
 
 import io.sallyport.audit.Auditor;
+import io.sallyport.audit.CloudWatchShipper;
 import io.sallyport.cli.ServerAssembly;
 import io.sallyport.config.Config;
 import io.sallyport.config.ConfigLoader;
@@ -20,13 +21,14 @@ public final class BastionFixture implements AutoCloseable {
     private final BastionServer server;
     private final RecordingAuditSink audit = new RecordingAuditSink();
     private final Path configFile;
+    private final Auditor auditor;
 
-    private BastionFixture(Path dir, String yaml, TargetResolver resolver) throws Exception {
+    private BastionFixture(Path dir, String yaml, TargetResolver resolver, CloudWatchShipper.Tuning tuning) throws Exception {
         configFile = dir.resolve("sallyport.yaml");
         Files.writeString(configFile, yaml);
         Config config = ConfigLoader.load(configFile);
         ServerAssembly.Validated v = ServerAssembly.validate(config, resolver);
-        Auditor auditor = ServerAssembly.auditor(config, new PrintStream(PrintStream.nullOutputStream()), List.of(audit));
+        auditor = ServerAssembly.auditor(config, new PrintStream(PrintStream.nullOutputStream()), List.of(audit), tuning);
         server = ServerAssembly.server(v, auditor);
         server.start();
     }
@@ -35,10 +37,16 @@ public final class BastionFixture implements AutoCloseable {
      * @param yamlBody config without {@code listen} and {@code host_keys}, which the fixture sets
      */
     public static BastionFixture start(Path dir, String yamlBody, TargetResolver resolver) throws Exception {
+        return start(dir, yamlBody, resolver, CloudWatchShipper.Tuning.DEFAULTS);
+    }
+
+    /** @param tuning the CloudWatch shipper's timing (tests shorten backoff and linger) */
+    public static BastionFixture start(Path dir, String yamlBody, TargetResolver resolver, CloudWatchShipper.Tuning tuning)
+            throws Exception {
         String yaml = "listen: [\"127.0.0.1:" + freePort() + "\"]\n"
                 + "host_keys: [\"" + dir.resolve("host_key") + "\"]\n"
                 + yamlBody;
-        return new BastionFixture(dir, yaml, resolver);
+        return new BastionFixture(dir, yaml, resolver, tuning);
     }
 
     private static int freePort() throws java.io.IOException {
@@ -63,6 +71,11 @@ public final class BastionFixture implements AutoCloseable {
         return server;
     }
 
+    /** The server's audit pipeline (spool and shipper when CloudWatch is on). */
+    public Auditor auditor() {
+        return auditor;
+    }
+
     public RecordingAuditSink audit() {
         return audit;
     }
@@ -74,5 +87,6 @@ public final class BastionFixture implements AutoCloseable {
     @Override
     public void close() {
         server.close();
+        auditor.close();
     }
 }
