@@ -539,7 +539,10 @@ public final class Spool implements AutoCloseable {
             discarded += lost;
             java.util.Set<Append> kept = java.util.Collections.newSetFromMap(new java.util.IdentityHashMap<>());
             kept.addAll(fits);
-            batch.stream().filter(a -> !kept.contains(a)).forEach(a -> a.done.complete(false));
+            // Not on disk, but the local sinks (file, stdout) still get them, as discardNow does.
+            List<Append> dropped = batch.stream().filter(a -> !kept.contains(a)).toList();
+            deliver(dropped);
+            dropped.forEach(a -> a.done.complete(false));
             log.error("audit spool {} is full including its reserve ({} bytes on disk, limit {} + reserve {}):"
                     + " {} events discarded; CloudWatch is not taking the backlog", dir, diskBytes, maxBytes, reserveBytes, lost);
             return fits;
