@@ -7,11 +7,31 @@ import java.net.ServerSocket;
 import java.net.URI;
 import java.time.Duration;
 import java.util.Map;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 class InstanceMetadataTest {
-    // Generous: under a loaded CI machine the first HTTP exchange of a JVM can take a while.
-    private static final Duration TIMEOUT = Duration.ofSeconds(10);
+    private static final Duration TIMEOUT = Duration.ofSeconds(2);
+    private static final String DISABLE = "aws.disableEc2Metadata";
+    private String disabledBefore;
+
+    /**
+     * Other tests in this JVM switch the SDK's metadata lookups off for good (FakeIam); these
+     * tests are about reading the environment the SDK way, against a fake, so they start clean.
+     */
+    @BeforeEach
+    void noGlobalSwitch() {
+        disabledBefore = System.getProperty(DISABLE);
+        System.clearProperty(DISABLE);
+    }
+
+    @AfterEach
+    void restoreGlobalSwitch() {
+        if (disabledBefore != null) {
+            System.setProperty(DISABLE, disabledBefore);
+        }
+    }
 
     @Test
     void readsInstanceIdAndRegionWithAnImdsV2Token() throws Exception {
