@@ -46,6 +46,12 @@ final class DemoCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         Path work = dir != null ? dir : Path.of(System.getProperty("java.io.tmpdir"), "sallyport-demo-" + System.getProperty("user.name"));
+        // ssh -J hands "-F PATH" to the jump connection through a shell, unquoted: a path with
+        // spaces or shell characters would make every printed command fail.
+        if (!work.toAbsolutePath().toString().matches("[A-Za-z0-9_/.:@%+=,-]+")) {
+            throw new Main.UsageException("--dir " + work + ": use a path without spaces or shell characters"
+                    + " (ssh -J passes the config path to the jump connection unquoted)");
+        }
         recreate(work);
 
         Path userKey = work.resolve("demo_user_ed25519");

@@ -51,7 +51,7 @@ final class ForwardingChannel extends TcpipServerChannel {
     private volatile long openedNanos;
 
     static ChannelFactory factory(BastionContext context) {
-        return new NamedChannelFactory(TYPE, () -> new ForwardingChannel(context));
+        return new NamedChannelFactory(TYPE, session -> new ForwardingChannel(context));
     }
 
     private ForwardingChannel(BastionContext context) {

@@ -1,12 +1,12 @@
 package io.sallyport.ssh;
 
-import java.util.function.Supplier;
+import java.util.function.Function;
 import org.apache.sshd.common.channel.Channel;
 import org.apache.sshd.common.channel.ChannelFactory;
 import org.apache.sshd.common.session.Session;
 
 /** A channel type name and what to build when a client opens one. */
-record NamedChannelFactory(String name, Supplier<Channel> channels) implements ChannelFactory {
+record NamedChannelFactory(String name, Function<Session, Channel> channels) implements ChannelFactory {
     @Override
     public String getName() {
         return name;
@@ -14,6 +14,6 @@ record NamedChannelFactory(String name, Supplier<Channel> channels) implements C
 
     @Override
     public Channel createChannel(Session session) {
-        return channels.get();
+        return channels.apply(session);
     }
 }

@@ -20,15 +20,17 @@ import org.apache.sshd.server.session.ServerSession;
 final class RefusedChannelType extends AbstractServerChannel {
     private final BastionContext context;
     private final String request;
+    private final String reason;
 
     static ChannelFactory factory(BastionContext context, String channelType, String request) {
-        return new NamedChannelFactory(channelType, () -> new RefusedChannelType(context, request));
+        return new NamedChannelFactory(channelType, session -> new RefusedChannelType(context, request, request + " is not available on a jump server"));
     }
 
-    private RefusedChannelType(BastionContext context, String request) {
+    RefusedChannelType(BastionContext context, String request, String reason) {
         super(null);
         this.context = context;
         this.request = request;
+        this.reason = reason;
     }
 
     @Override
@@ -36,7 +38,7 @@ final class RefusedChannelType extends AbstractServerChannel {
         SessionState state = SessionState.of((ServerSession) getSession());
         if (state != null) {
             context.auditor().emit(new AuditEvent.RequestReject(state.id, state.user().orElse(null), state.client,
-                    request, request + " is not available on a jump server"));
+                    request, reason));
         }
         DefaultOpenFuture f = new DefaultOpenFuture(this, futureLock);
         f.setException(new SshChannelOpenException(getChannelId(), SshConstants.SSH_OPEN_ADMINISTRATIVELY_PROHIBITED,

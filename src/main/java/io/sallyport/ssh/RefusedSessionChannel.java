@@ -28,8 +28,37 @@ final class RefusedSessionChannel extends AbstractServerChannel {
             "auth-agent-req", "agent",
             "x11-req", "x11");
 
+    /**
+     * Like OpenSSH's {@code MaxSessions} default: more open session channels than this on one
+     * connection are refused at open. Each is harmless, but one client could otherwise hold any
+     * number of them, and the memory they take.
+     */
+    static final int MAX_PER_CONNECTION = 10;
+
     static ChannelFactory factory(BastionContext context) {
-        return new NamedChannelFactory("session", () -> new RefusedSessionChannel(context));
+        return new NamedChannelFactory("session", session -> {
+            SessionState state = SessionState.of((ServerSession) session);
+            if (state == null) {
+                return new RefusedSessionChannel(context);
+            }
+            if (state.sessionChannels.incrementAndGet() > MAX_PER_CONNECTION) {
+                state.sessionChannels.decrementAndGet();
+                return new RefusedChannelType(context, "session",
+                        "more than " + MAX_PER_CONNECTION + " session channels open on one connection");
+            }
+            RefusedSessionChannel channel = new RefusedSessionChannel(context);
+            java.util.concurrent.atomic.AtomicBoolean counted = new java.util.concurrent.atomic.AtomicBoolean(true);
+            channel.addChannelListener(new org.apache.sshd.common.channel.ChannelListener() {
+                @Override
+                public void channelClosed(Channel c, Throwable reason) {
+                    // MINA may report a close twice: give the slot back once.
+                    if (counted.getAndSet(false)) {
+                        state.sessionChannels.decrementAndGet();
+                    }
+                }
+            });
+            return channel;
+        });
     }
 
     private RefusedSessionChannel(BastionContext context) {

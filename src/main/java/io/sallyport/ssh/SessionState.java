@@ -37,6 +37,8 @@ final class SessionState {
     final AtomicInteger channelsOpen = new AtomicInteger();
     final AtomicLong lastActivityNanos = new AtomicLong(System.nanoTime());
     final AtomicInteger authRejects = new AtomicInteger();
+    /** Open {@code session} channels (all refused, but each held open until the client closes it). */
+    final AtomicInteger sessionChannels = new AtomicInteger();
     /** Key fingerprints already reported as rejected: MINA asks twice per key (query, then signed). */
     final Set<String> rejectedKeys = ConcurrentHashMap.newKeySet();
     /** Tunnels open right now; each reports its own close, at the latest when the session closes. */

@@ -158,4 +158,62 @@ class LimitsIT {
             assertThat(bastion.audit().named("auth.accept")).isEmpty();
         }
     }
+
+    /**
+     * The stock client opens one session channel per connection, so this drives MINA's own client,
+     * a real peer on the wire, to open more than OpenSSH's MaxSessions default would allow.
+     */
+    @Test
+    void moreThanTenSessionChannelsOnOneConnectionAreRefused() throws Exception {
+        try (BastionFixture bastion = bastion("  idle_timeout: 30m", "  max_auth_attempts: 6")) {
+            org.apache.sshd.client.SshClient client = org.apache.sshd.client.SshClient.setUpDefaultClient();
+            // The host key is not what this test is about; JumpIT checks it with StrictHostKeyChecking.
+            client.setServerKeyVerifier(org.apache.sshd.client.keyverifier.AcceptAllServerKeyVerifier.INSTANCE);
+            client.start();
+            try (org.apache.sshd.client.session.ClientSession session =
+                         client.connect("alice", "127.0.0.1", bastion.port()).verify(Duration.ofSeconds(10)).getSession()) {
+                try (var in = Files.newInputStream(aliceKey)) {
+                    session.addPublicKeyIdentity(org.apache.sshd.common.util.security.SecurityUtils.loadKeyPairIdentities(
+                            null, org.apache.sshd.common.NamedResource.ofName("alice"), in, null).iterator().next());
+                }
+                session.auth().verify(Duration.ofSeconds(10));
+                List<org.apache.sshd.client.channel.ClientChannel> open = new java.util.ArrayList<>();
+                for (int i = 0; i < 10; i++) {
+                    org.apache.sshd.client.channel.ClientChannel ch = sessionChannel(session);
+                    ch.open().verify(Duration.ofSeconds(10));
+                    open.add(ch);
+                }
+                org.apache.sshd.client.channel.ClientChannel eleventh = sessionChannel(session);
+                org.assertj.core.api.Assertions.assertThatThrownBy(() -> eleventh.open().verify(Duration.ofSeconds(10)))
+                        .hasStackTraceContaining("SshChannelOpenException");
+                JsonNode reject = bastion.audit().await("request.reject", e -> e.path("request").asText().equals("session"));
+                assertThat(reject.path("reason").asText()).contains("more than 10 session channels");
+
+                // Closing one gives its slot back.
+                open.get(0).close(false).await(Duration.ofSeconds(10));
+                long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+                boolean reopened = false;
+                while (!reopened && System.nanoTime() < deadline) {
+                    org.apache.sshd.client.channel.ClientChannel again = sessionChannel(session);
+                    try {
+                        again.open().verify(Duration.ofSeconds(10));
+                        reopened = true;
+                    } catch (java.io.IOException e) {
+                        Thread.sleep(50); // the server may not have seen the close yet
+                    }
+                }
+                assertThat(reopened).as("a slot is given back when a session channel closes").isTrue();
+            } finally {
+                client.stop();
+            }
+        }
+    }
+
+    /** A bare session channel: opened, nothing requested on it. */
+    private static org.apache.sshd.client.channel.ClientChannel sessionChannel(
+            org.apache.sshd.client.session.ClientSession session) throws java.io.IOException {
+        org.apache.sshd.client.channel.ChannelSession channel = new org.apache.sshd.client.channel.ChannelSession();
+        session.getService(org.apache.sshd.common.session.ConnectionService.class).registerChannel(channel);
+        return channel;
+    }
 }
