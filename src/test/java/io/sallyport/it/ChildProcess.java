@@ -1,11 +1,10 @@
 package io.sallyport.it;
 
-import java.io.ByteArrayOutputStream;
+import io.sallyport.testing.StreamDrain;
 import java.io.IOException;
-import java.io.InputStream;
 import java.io.OutputStream;
 import java.io.UncheckedIOException;
-import java.nio.charset.StandardCharsets;
+
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -24,14 +23,14 @@ import java.util.function.Predicate;
 final class ChildProcess implements AutoCloseable {
     private final List<String> command;
     private final Process process;
-    private final Capture out;
-    private final Capture err;
+    private final StreamDrain out;
+    private final StreamDrain err;
 
     private ChildProcess(List<String> command, Process process) {
         this.command = List.copyOf(command);
         this.process = process;
-        this.out = new Capture(process.getInputStream(), "stdout of " + command.get(0));
-        this.err = new Capture(process.getErrorStream(), "stderr of " + command.get(0));
+        this.out = new StreamDrain(process.getInputStream(), "stdout of " + command.get(0));
+        this.err = new StreamDrain(process.getErrorStream(), "stderr of " + command.get(0));
     }
 
     /**
@@ -136,7 +135,7 @@ final class ChildProcess implements AutoCloseable {
                 return text;
             }
             if (!process.isAlive()) {
-                out.awaitEnd(Duration.ofSeconds(2));
+                out.await(Duration.ofSeconds(2));
                 if (condition.test(out.text())) {
                     return out.text();
                 }
@@ -155,8 +154,8 @@ final class ChildProcess implements AutoCloseable {
         if (!exited) {
             killTree();
         }
-        out.awaitEnd(Duration.ofSeconds(5));
-        err.awaitEnd(Duration.ofSeconds(5));
+        out.await(Duration.ofSeconds(5));
+        err.await(Duration.ofSeconds(5));
         return new Finished(command, exited ? process.exitValue() : -1, out.text(), err.text(), !exited);
     }
 
@@ -211,45 +210,6 @@ final class ChildProcess implements AutoCloseable {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new IllegalStateException("interrupted", e);
-        }
-    }
-
-    /** Reads one stream to its end on a daemon thread, so a chatty child never blocks on a full pipe. */
-    private static final class Capture {
-        private final ByteArrayOutputStream buf = new ByteArrayOutputStream();
-        private final Thread thread;
-
-        Capture(InputStream in, String name) {
-            thread = new Thread(() -> {
-                byte[] chunk = new byte[8192];
-                try (in) {
-                    int n;
-                    while ((n = in.read(chunk)) >= 0) {
-                        synchronized (buf) {
-                            buf.write(chunk, 0, n);
-                        }
-                    }
-                } catch (IOException ignored) {
-                    // Closed under us; what we have is what we report.
-                }
-            }, name);
-            thread.setDaemon(true);
-            thread.start();
-        }
-
-        String text() {
-            synchronized (buf) {
-                return buf.toString(StandardCharsets.UTF_8);
-            }
-        }
-
-        /** Bounded: an orphaned grandchild could hold the pipe open forever. */
-        void awaitEnd(Duration timeout) {
-            try {
-                thread.join(timeout.toMillis());
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            }
         }
     }
 }

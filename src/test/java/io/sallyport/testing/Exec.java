@@ -1,8 +1,7 @@
 package io.sallyport.testing;
 
-import java.io.ByteArrayOutputStream;
+
 import java.io.IOException;
-import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.net.ConnectException;
 import java.net.InetSocketAddress;
@@ -104,7 +103,7 @@ final class Exec {
         } catch (IOException e) {
             return new Output(-1, "cannot start: " + e.getMessage(), false);
         }
-        Drain out = new Drain(p.getInputStream(), "exec-out");
+        StreamDrain out = new StreamDrain(p.getInputStream(), "exec-out");
         boolean finished;
         try {
             finished = p.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS);
@@ -117,45 +116,6 @@ final class Exec {
         }
         String text = new String(out.await(Duration.ofSeconds(2)), StandardCharsets.UTF_8);
         return new Output(finished ? p.exitValue() : -1, text, !finished);
-    }
-
-    /** Reads a stream to the end on a daemon thread, so a chatty child can never block on a full pipe. */
-    static final class Drain {
-        private final ByteArrayOutputStream buf = new ByteArrayOutputStream();
-        private final Thread thread;
-
-        Drain(InputStream in, String name) {
-            thread = new Thread(() -> {
-                byte[] chunk = new byte[8192];
-                try (in) {
-                    int n;
-                    while ((n = in.read(chunk)) >= 0) {
-                        synchronized (buf) {
-                            buf.write(chunk, 0, n);
-                        }
-                    }
-                } catch (IOException ignored) {
-                    // Closed under us after we gave up waiting; what we have is what we report.
-                }
-            }, name);
-            thread.setDaemon(true);
-            thread.start();
-        }
-
-        /**
-         * Bounded: an orphaned grandchild can hold the pipe open forever, and a fixture must never
-         * hang a test run because of it.
-         */
-        byte[] await(Duration timeout) {
-            try {
-                thread.join(Math.max(1, timeout.toMillis()));
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            }
-            synchronized (buf) {
-                return buf.toByteArray();
-            }
-        }
     }
 
     /**

@@ -102,8 +102,8 @@ public final class HostTool {
         } catch (IOException e) {
             throw new UncheckedIOException("cannot start " + command, e);
         }
-        Exec.Drain out = new Exec.Drain(p.getInputStream(), "tool-stdout");
-        Exec.Drain err = new Exec.Drain(p.getErrorStream(), "tool-stderr");
+        StreamDrain out = new StreamDrain(p.getInputStream(), "tool-stdout");
+        StreamDrain err = new StreamDrain(p.getErrorStream(), "tool-stderr");
         if (stdin != null) {
             try (var in = p.getOutputStream()) {
                 in.write(stdin.getBytes(StandardCharsets.UTF_8));

@@ -432,8 +432,8 @@ public final class OpenSsh {
         } catch (IOException e) {
             throw new UncheckedIOException("cannot start ssh", e);
         }
-        Exec.Drain out = new Exec.Drain(p.getInputStream(), "ssh-stdout");
-        Exec.Drain err = new Exec.Drain(p.getErrorStream(), "ssh-stderr");
+        StreamDrain out = new StreamDrain(p.getInputStream(), "ssh-stdout");
+        StreamDrain err = new StreamDrain(p.getErrorStream(), "ssh-stderr");
         // A separate writer: ssh may not read stdin before its output pipe fills, which would deadlock us.
         Thread writer = new Thread(() -> {
             try (OutputStream os = p.getOutputStream()) {
