@@ -24,6 +24,8 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
 SOURCE_PORT, HELLO_PORT, IDLE_PORT = 5001, 5002, 5003
 CIPHERS = ["aes128-gcm@openssh.com", "aes256-gcm@openssh.com", "chacha20-poly1305@openssh.com"]
+# The client's own choice (no -c): what an engineer with a stock ssh_config gets.
+CLIENT_DEFAULT = None
 MIB = 1 << 20
 
 
@@ -217,8 +219,25 @@ LogLevel INFO
             self.stop(name)
 
     def ssh(self, name, cipher, port, **kw):
-        return subprocess.Popen(["ssh", "-F", self.ssh_cfg, "-c", cipher, "-W", f"{self.subnet.target}:{port}", name],
+        """`ssh -W` to the target through one server; cipher None leaves the choice to the client's defaults."""
+        forced = [] if cipher is None else ["-c", cipher]
+        return subprocess.Popen(["ssh", "-F", self.ssh_cfg, *forced, "-W", f"{self.subnet.target}:{port}", name],
                                 **kw)
+
+    def cpu_seconds(self, name):
+        """CPU time of the server so far: its own, its reaped children's (sshd), and its live descendants'."""
+        root = self.procs[name].pid
+        total = 0
+        for pid in server_pids(root):
+            try:
+                with open(f"/proc/{pid}/stat") as f:
+                    fields = f.read().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            # fields[11:15] are utime, stime, cutime, cstime in clock ticks; the children's times
+            # are counted once, at the root (a live descendant's reaped children are sshd's own)
+            total += sum(int(x) for x in (fields[11:15] if pid == root else fields[11:13]))
+        return total / os.sysconf("SC_CLK_TCK")
 
 
 # --- measurements ---------------------------------------------------------------------------------
@@ -416,9 +435,11 @@ def write_report(path, args, r):
         n = len(next(iter(r["throughput"].values()))["sallyport"])
         L += ["## 1. Forwarded throughput, one tunnel", "",
               f"`ssh -W target:{SOURCE_PORT}` receiving {args.size_mib} MiB from the target, timed from `ssh` start to "
-              f"exit (handshake included); {n} runs each, interleaved. MiB/s:", "",
+              f"exit (handshake included); {n} runs each, interleaved, after one discarded warm-up run per cipher "
+              "(sallyport's data path is JIT-compiled during the first transfers). MiB/s:", "",
               "| cipher | sallyport | OpenSSH | ratio |", "| --- | --- | --- | --- |"]
         for c, v in r["throughput"].items():
+            c = c or "client's choice (no `-c`)"
             L.append(f"| {c} | {spread(v['sallyport'])} | {spread(v['openssh'])} | **{ratio(v['sallyport'], v['openssh'])}** |")
         L.append("")
     if "rate" in r:
@@ -427,14 +448,21 @@ def write_report(path, args, r):
               f"{args.clients} parallel client loops for {args.rate_seconds} s, each iteration one complete "
               f"`ssh -c {CIPHERS[0]} -W target:{HELLO_PORT}` (TCP connect, key exchange, publickey auth, channel open, "
               "2 bytes, close; the `ssh` process start is included on both sides); "
-              f"{len(v['sallyport']['rate'])} runs each.", "",
+              f"{len(v['sallyport']['rate'])} runs each; p50 and p99 are per run, over "
+              f"{int(min(v['sallyport']['n'] + v['openssh']['n']))} to {int(max(v['sallyport']['n'] + v['openssh']['n']))} "
+              "connections each.", "",
               "| | sallyport | OpenSSH | ratio |", "| --- | --- | --- | --- |",
               f"| connections/s | {spread(v['sallyport']['rate'])} | {spread(v['openssh']['rate'])} | "
               f"**{ratio(v['sallyport']['rate'], v['openssh']['rate'])}** |",
               f"| p50 latency, ms | {spread(v['sallyport']['p50'], '{:.0f}')} | {spread(v['openssh']['p50'], '{:.0f}')} | "
               f"{ratio(v['sallyport']['p50'], v['openssh']['p50'])} |",
               f"| p99 latency, ms | {spread(v['sallyport']['p99'], '{:.0f}')} | {spread(v['openssh']['p99'], '{:.0f}')} | "
-              f"{ratio(v['sallyport']['p99'], v['openssh']['p99'])} |", ""]
+              f"{ratio(v['sallyport']['p99'], v['openssh']['p99'])} |",
+              f"| server CPU per connection, ms | {spread(v['sallyport']['cpu'])} | {spread(v['openssh']['cpu'])} | "
+              f"**{ratio(v['sallyport']['cpu'], v['openssh']['cpu'])}** |", "",
+              "Server CPU is user + system time of the server's processes (for sshd including the per-connection",
+              "children it reaped) over the run, divided by the connections it served: the cost of a connection",
+              "independent of how much CPU the `ssh` clients took from the same two cores.", ""]
         v = r["single"]
         L += [f"One client alone (sequential, {len(v['sallyport'])} connections each), ms: sallyport "
               f"{spread(v['sallyport'], '{:.0f}')}, OpenSSH {spread(v['openssh'], '{:.0f}')}, "
@@ -477,7 +505,7 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--jar", default=os.path.join(ROOT, "target", "sallyport.jar"))
     ap.add_argument("--out", default=os.path.join(ROOT, "docs", "BENCHMARKS.md"))
-    ap.add_argument("--runs", type=int, default=3, help="repetitions of each measurement (default 3)")
+    ap.add_argument("--runs", type=int, default=5, help="repetitions of each measurement (default 5)")
     ap.add_argument("--size-mib", type=int, default=1024, help="bytes per throughput run, MiB (default 1024)")
     ap.add_argument("--clients", type=int, default=8, help="parallel clients for the connection rate (default 8)")
     ap.add_argument("--rate-seconds", type=int, default=10, help="length of one connection-rate run (default 10)")
@@ -519,27 +547,33 @@ def main():
             return
         if "throughput" in only:
             r["throughput"] = {}
-            for c in CIPHERS:
+            for c in CIPHERS + [CLIENT_DEFAULT]:
                 v = r["throughput"][c] = {"sallyport": [], "openssh": []}
+                for name in ("sallyport", "openssh"):
+                    throughput(servers, name, c, size)  # warm-up, discarded: a bastion runs for days
                 for i in range(args.runs):
                     for name in ("sallyport", "openssh"):
                         v[name].append(throughput(servers, name, c, size))
-                    log(f"throughput {c} run {i + 1}: sallyport {v['sallyport'][-1]:.0f}, "
+                    log(f"throughput {c or 'default'} run {i + 1}: sallyport {v['sallyport'][-1]:.0f}, "
                         f"openssh {v['openssh'][-1]:.0f} MiB/s")
         if "rate" in only:
-            r["rate"] = {n: {"rate": [], "p50": [], "p99": []} for n in ("sallyport", "openssh")}
+            r["rate"] = {n: {"rate": [], "p50": [], "p99": [], "cpu": [], "n": []} for n in ("sallyport", "openssh")}
             r["single"] = {"sallyport": [], "openssh": []}
             for name in ("sallyport", "openssh"):
                 for _ in range(20):
                     r["single"][name].append(one_connection(servers, name, CIPHERS[0]) * 1000)
             for i in range(args.runs):
                 for name in ("sallyport", "openssh"):
+                    cpu = servers.cpu_seconds(name)
                     rate, lat = connection_rate(servers, name, CIPHERS[0], args.clients, args.rate_seconds)
+                    time.sleep(0.5)  # let sshd reap its last children, so their CPU time is counted
                     v = r["rate"][name]
+                    v["cpu"].append((servers.cpu_seconds(name) - cpu) * 1000 / (rate * args.rate_seconds))
                     v["rate"].append(rate)
+                    v["n"].append(len(lat))
                     v["p50"].append(pct(lat, 50) * 1000)
                     v["p99"].append(pct(lat, 99) * 1000)
-                    log(f"rate run {i + 1} {name}: {rate:.1f}/s p50 {v['p50'][-1]:.0f} ms p99 {v['p99'][-1]:.0f} ms")
+                    log(f"rate run {i + 1} {name}: {rate:.1f}/s cpu {v['cpu'][-1]:.1f} ms/conn p50 {v['p50'][-1]:.0f} ms p99 {v['p99'][-1]:.0f} ms")
         servers.stop_all()
         if "memory" in only:
             r["memory"] = {n: {"base": [], "total": [], "per": [], "procs": 0} for n in ("sallyport", "openssh")}
