@@ -417,15 +417,17 @@ def write_report(path, args, r):
          "## Setup", "",
          "Both servers run on the same machine at the same time, on 127.0.0.1, with the same ed25519 host key",
          "and the same user key; the client is the stock OpenSSH `ssh` on the same machine, forcing the cipher",
-         "with `-c` (key exchange negotiates to the same algorithm on both, sntrup761x25519-sha512). The target",
+         "with `-c` (both negotiate the same key exchange, sntrup761x25519-sha512, and host key, ssh-ed25519; without",
+         "`-c` both get the client's first choice, chacha20-poly1305@openssh.com). The target",
          "is a small Python service (`bench/target.py`) in a network namespace behind a veth pair, a private",
          "10.x.y.2 address both servers reach the same way.",
          "",
-         f"- **sallyport**: `java {' '.join(args.java_opts)} -jar target/sallyport.jar run -c sallyport.yaml`, "
+         f"- **sallyport**: `{' '.join(['java', *args.java_opts])} -jar target/sallyport.jar run -c sallyport.yaml`, "
          "default `crypto: modern`, audit events to a file.",
          "- **OpenSSH**: `sshd -D -e` with `AllowTcpForwarding local`, `PermitOpen` the target's three ports,",
          "  `ForceCommand /bin/false`, `PermitTTY no`, `PasswordAuthentication no`, `UsePAM no`, `MaxStartups 1000`,",
-         "  log to a file (see `Servers` in `bench/jumpbench.py`).",
+         "  log to a file (see `Servers` in `bench/jumpbench.py`); the client logs in as an unprivileged user",
+         "  (`nobody`), so each connection has sshd's privileged monitor and the user's process, as in production.",
          "",
          "Every figure is the **median (min–max)** of the repeated runs; a ratio is median sallyport /",
          "median OpenSSH (higher is better for throughput and rate, lower for latency, memory and start-up).",
@@ -487,7 +489,7 @@ def write_report(path, args, r):
     if "startup" in r:
         v = r["startup"]
         L += ["## 4. Start-up", "",
-              "Seconds from `exec` of the server to its first SSH banner on the listening port; "
+              "Time from `exec` of the server to its first SSH banner on the listening port; "
               f"{len(v['sallyport'])} starts each.", "",
               "| | sallyport | OpenSSH | ratio |", "| --- | --- | --- | --- |",
               f"| start to banner, ms | {spread(v['sallyport'], '{:.0f}')} | {spread(v['openssh'], '{:.0f}')} | "
@@ -532,7 +534,7 @@ def main():
                                subnet.target, str(size)], stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     servers = None
     r = {"date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
-         "command": "bench/run " + " ".join(sys.argv[1:])}
+         "command": " ".join(["bench/run", *sys.argv[1:]])}
     try:
         if target.stdout.readline().strip() != b"ready":
             raise RuntimeError("the target service did not start")
