@@ -515,7 +515,7 @@ def main():
     ap.add_argument("--settle", type=float, default=3, help="seconds to let memory settle (default 3)")
     ap.add_argument("--only", default="throughput,rate,memory,startup",
                     help="comma list of measurements (default all: throughput,rate,memory,startup)")
-    ap.add_argument("--java-opts", default="", help="extra JVM options for sallyport, space-separated")
+    ap.add_argument("--java-opts", default="", help='extra JVM options for sallyport, space-separated; write --java-opts="-Xmx1g ..." (with =)')
     ap.add_argument("--check", action="store_true",
                     help="smoke test: start both servers, push one small transfer through each, write nothing")
     args = ap.parse_args()
