@@ -484,7 +484,7 @@ def write_report(path, args, r):
               f"**{ratio(v['sallyport']['per'], v['openssh']['per'])}** |",
               f"| server processes | {v['sallyport']['procs']} | {v['openssh']['procs']} | |", "",
               "1,000 concurrent tunnels on both, and 10,000 on sallyport alone, need a load generator that holds",
-              "many sessions from one process (a few hundred `ssh` processes is the practical limit here); that",
+              "many sessions from one process (one `ssh` process per tunnel, as used here, does not scale to that); that",
               "is the next step of issue 7.", ""]
     if "startup" in r:
         v = r["startup"]
