@@ -1,7 +1,6 @@
 package io.sallyport.identity;
 
 import java.math.BigInteger;
-import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
@@ -23,8 +22,8 @@ public final class SshPublicKey {
 
     /** Wraps a wire-form key blob, reading its type from inside it. */
     public static SshPublicKey fromBlob(byte[] blob) {
-        ByteBuffer in = ByteBuffer.wrap(blob);
-        byte[] rawType = readString(in);
+        WireReader in = new WireReader(blob);
+        byte[] rawType = in.readString("key type");
         // Hostile input that ends up in audit events: a key type is short, printable ASCII.
         if (rawType.length == 0 || rawType.length > 64) {
             throw new IllegalArgumentException("bad key type length");
@@ -44,26 +43,26 @@ public final class SshPublicKey {
      * has bytes left over (a bad copy-paste must be an error, not a key that never matches).
      * Unknown types are left to {@link KeyPolicy}, which refuses them.
      */
-    private static void checkStructure(String type, ByteBuffer in) {
+    private static void checkStructure(String type, WireReader in) {
         int fields;
         switch (type) {
             case "ssh-ed25519" -> {
-                requireLength(readString(in), 32);
+                requireLength(in.readString("public key"), 32);
                 fields = 0;
             }
             case "sk-ssh-ed25519@openssh.com" -> {
-                requireLength(readString(in), 32);
+                requireLength(in.readString("public key"), 32);
                 fields = 1; // application
             }
             case "ecdsa-sha2-nistp256", "ecdsa-sha2-nistp384", "ecdsa-sha2-nistp521" -> {
-                String curve = new String(readString(in), StandardCharsets.US_ASCII);
+                String curve = new String(in.readString("curve"), StandardCharsets.US_ASCII);
                 if (!type.endsWith(curve)) {
                     throw new IllegalArgumentException("curve " + curve + " does not match " + type);
                 }
                 fields = 1; // Q
             }
             case "sk-ecdsa-sha2-nistp256@openssh.com" -> {
-                if (!new String(readString(in), StandardCharsets.US_ASCII).equals("nistp256")) {
+                if (!new String(in.readString("curve"), StandardCharsets.US_ASCII).equals("nistp256")) {
                     throw new IllegalArgumentException("curve does not match " + type);
                 }
                 fields = 2; // Q, application
@@ -75,7 +74,7 @@ public final class SshPublicKey {
             }
         }
         for (int i = 0; i < fields; i++) {
-            readString(in);
+            in.readString("key field " + (i + 1));
         }
         if (in.hasRemaining()) {
             throw new IllegalArgumentException(in.remaining() + " bytes after the end of the key");
@@ -150,10 +149,10 @@ public final class SshPublicKey {
             return 0;
         }
         try {
-            ByteBuffer in = ByteBuffer.wrap(blob);
-            readString(in); // type
-            readString(in); // e
-            return new BigInteger(1, readString(in)).bitLength();
+            WireReader in = new WireReader(blob);
+            in.readString("key type");
+            in.readString("RSA exponent");
+            return new BigInteger(1, in.readString("RSA modulus")).bitLength();
         } catch (RuntimeException e) {
             return 0;
         }
@@ -162,19 +161,6 @@ public final class SshPublicKey {
     /** The one-line OpenSSH form, without comment. */
     public String toLine() {
         return type + " " + Base64.getEncoder().encodeToString(blob);
-    }
-
-    private static byte[] readString(ByteBuffer in) {
-        if (in.remaining() < 4) {
-            throw new IllegalArgumentException("truncated");
-        }
-        int len = in.getInt();
-        if (len < 0 || len > in.remaining()) {
-            throw new IllegalArgumentException("bad length");
-        }
-        byte[] out = new byte[len];
-        in.get(out);
-        return out;
     }
 
     @Override
