@@ -69,10 +69,7 @@ public final class ServerAssembly {
      * and rules are then reported in the same run as the loader's own problems.
      */
     public static void check(Config config, List<ConfigProblem> problems) {
-        LocalIdentities.from(config, problems);
-        CertificateVerifier.authorities(config, problems);
-        revocationFile(config, problems);
-        PolicyCompiler.compile(config, TargetResolver.system(), List::of, problems);
+        parts(config, TargetResolver.system(), problems);
     }
 
     /** Loads a config file with every check, as {@code run}, {@code check-config} and {@code explain} do. */
@@ -89,9 +86,11 @@ public final class ServerAssembly {
         }
     }
 
-    /** @throws ConfigException with every problem found, each with its file and line */
-    public static Validated validate(Config config, TargetResolver resolver) throws ConfigException {
-        List<ConfigProblem> problems = new ArrayList<>();
+    /** What the config compiles into; one list of steps for {@link #check} and {@link #validate}. */
+    private record Parts(LocalIdentities local, List<CertificateAuthority> authorities, Optional<RevocationFile> revoked,
+                         ForwardingPolicy policy) {}
+
+    private static Parts parts(Config config, TargetResolver resolver, List<ConfigProblem> problems) {
         LocalIdentities local = LocalIdentities.from(config, problems);
         List<CertificateAuthority> authorities = CertificateVerifier.authorities(config, problems);
         Optional<RevocationFile> revoked = revocationFile(config, problems);
@@ -104,9 +103,19 @@ public final class ServerAssembly {
             }
         }
         ForwardingPolicy policy = PolicyCompiler.compile(config, resolver, new OwnAddresses(listening), problems);
+        return new Parts(local, authorities, revoked, policy);
+    }
+
+    /** @throws ConfigException with every problem found, each with its file and line */
+    public static Validated validate(Config config, TargetResolver resolver) throws ConfigException {
+        List<ConfigProblem> problems = new ArrayList<>();
+        Parts parts = parts(config, resolver, problems);
         if (!problems.isEmpty()) {
             throw new ConfigException(problems);
         }
+        LocalIdentities local = parts.local();
+        Optional<RevocationFile> revoked = parts.revoked();
+        ForwardingPolicy policy = parts.policy();
         // Local users first: a name in the config file is the operator's explicit word.
         List<IdentitySource> sources = new ArrayList<>(List.of(local));
         Optional<IamIdentities> iam = config.identity().iam().enabled()
@@ -115,7 +124,7 @@ public final class ServerAssembly {
         KeyPolicy keyPolicy = new KeyPolicy(config.policy().minRsaBits());
         Supplier<RevocationList> revocations = revoked.isPresent() ? revoked.get() : () -> RevocationList.EMPTY;
         Config.Certificates certs = config.identity().certificates();
-        CertificateVerifier verifier = new CertificateVerifier(authorities, certs.maxValidity(), certs.clockSkew(),
+        CertificateVerifier verifier = new CertificateVerifier(parts.authorities(), certs.maxValidity(), certs.clockSkew(),
                 keyPolicy, revocations, Clock.systemUTC());
         Logins logins = new Logins(keyPolicy, sources, verifier, revocations);
         return new Validated(config, logins, policy, local, revoked, iam);
