@@ -74,10 +74,10 @@ final class DemoCommand implements Callable<Integer> {
         } catch (BindException e) {
             throw new IOException("127.0.0.1:" + port + " is in use; pick another with --port");
         }
-        DemoEcho echo;
+        EchoService echo;
         DemoTarget target;
         try {
-            echo = new DemoEcho(new InetSocketAddress(InetAddress.getByName(ECHO_HOST), ECHO_PORT));
+            echo = new EchoService(new InetSocketAddress(InetAddress.getByName(ECHO_HOST), ECHO_PORT));
             target = DemoTarget.start(new InetSocketAddress(InetAddress.getByName(TARGET_HOST), TARGET_PORT), targetKey,
                     SshPublicKey.parseLine(userPub));
         } catch (BindException e) {

@@ -7,24 +7,32 @@ import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
 
-/** The demo's second private target: a TCP echo service, to try {@code ssh -W} by hand. */
-final class DemoEcho implements AutoCloseable {
+/**
+ * A TCP echo service: the demo's second private target, to try {@code ssh -W} by hand, and the
+ * in-JVM tunnel target of tests that need no private subnet.
+ */
+public final class EchoService implements AutoCloseable {
     private final ServerSocket server;
 
-    DemoEcho(InetSocketAddress bind) throws IOException {
+    public EchoService(InetSocketAddress bind) throws IOException {
         server = new ServerSocket();
         server.setReuseAddress(true);
-        server.bind(bind);
-        Thread t = new Thread(this::acceptLoop, "demo-echo");
+        server.bind(bind, 64);
+        Thread t = new Thread(this::acceptLoop, "echo-service");
         t.setDaemon(true);
         t.start();
+    }
+
+    /** The port bound, useful when {@code bind} asked for port 0. */
+    public int port() {
+        return server.getLocalPort();
     }
 
     private void acceptLoop() {
         while (!server.isClosed()) {
             try {
                 Socket s = server.accept();
-                Thread t = new Thread(() -> echo(s), "demo-echo-conn");
+                Thread t = new Thread(() -> echo(s), "echo-service-conn");
                 t.setDaemon(true);
                 t.start();
             } catch (IOException e) {
