@@ -75,12 +75,9 @@ public final class ForwardingPolicy {
         if (denied.isPresent()) {
             return new Decision.Deny(denied.get(), Optional.of(address));
         }
-        for (String role : roles) {
-            for (AllowRule rule : rulesByRole.getOrDefault(role, List.of())) {
-                if (rule instanceof AllowRule.AddressRule a && a.matches(address, port)) {
-                    return new Decision.Allow(role, rule.text(), address);
-                }
-            }
+        Optional<Decision.Allow> allowed = addressRuleAllowing(roles, address, port);
+        if (allowed.isPresent()) {
+            return allowed.get();
         }
         return new Decision.Deny("no rule of role(s) " + rolesText(roles) + " allows "
                 + IpLiterals.format(address) + ":" + port, Optional.of(address));
@@ -134,15 +131,24 @@ public final class ForwardingPolicy {
         if (nameRule != null) {
             return new Decision.Allow(nameRole, nameRule, pinned);
         }
-        for (String role : roles) {
-            for (AllowRule rule : rulesByRole.getOrDefault(role, List.of())) {
-                if (rule instanceof AllowRule.AddressRule a && a.matches(pinned, port)) {
-                    return new Decision.Allow(role, rule.text(), pinned);
-                }
-            }
+        Optional<Decision.Allow> allowed = addressRuleAllowing(roles, pinned, port);
+        if (allowed.isPresent()) {
+            return allowed.get();
         }
         return new Decision.Deny("no rule of role(s) " + rolesText(roles) + " allows " + name + ":" + port
                 + " (resolved to " + IpLiterals.format(pinned) + ")", Optional.of(pinned));
+    }
+
+    /** The first address rule of the user's roles, in role order, that allows {@code address:port}. */
+    private Optional<Decision.Allow> addressRuleAllowing(Collection<String> roles, InetAddress address, int port) {
+        for (String role : roles) {
+            for (AllowRule rule : rulesByRole.getOrDefault(role, List.of())) {
+                if (rule instanceof AllowRule.AddressRule a && a.matches(address, port)) {
+                    return Optional.of(new Decision.Allow(role, rule.text(), address));
+                }
+            }
+        }
+        return Optional.empty();
     }
 
     private boolean isPrivate(InetAddress a) {
