@@ -52,9 +52,12 @@ class InstalledLauncherIT {
     private PrivateSubnet subnet;
     private EchoServer.Handle echo;
     private Process server;
-    private Path serverLog;
+    private Path serverOut;
+    private Path serverErr;
     private Path auditLog;
     private OpenSsh ssh;
+    private int port;
+    private Path config;
 
     @BeforeAll
     void startInstalledServer() throws Exception {
@@ -86,13 +89,11 @@ class InstalledLauncherIT {
                 "  file: \"" + auditLog + "\"",
                 ""));
 
-        serverLog = dir.resolve("server.log");
-        ProcessBuilder pb = new ProcessBuilder(root.path("/usr/bin/sallyport").toString(), "run", "-c", config.toString())
-                .redirectErrorStream(true)
-                .redirectOutput(serverLog.toFile())
-                .redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")));
-        pb.environment().putAll(InstalledLauncher.environment(root));
-        server = pb.start();
+        this.port = port;
+        this.config = config;
+        serverOut = dir.resolve("server.out");
+        serverErr = dir.resolve("server.err");
+        server = launch();
         awaitListening(port);
 
         Path knownHosts = OpenSsh.addKnownHost(dir.resolve("known_hosts"), "127.0.0.1", port,
@@ -174,7 +175,102 @@ class InstalledLauncherIT {
         assertThat(stop.path("reason").asText()).isEqualTo("shutdown");
     }
 
+    @Test
+    @Order(5)
+    void theFirstRunLeftAClassDataArchiveThatTheNextStartChecksAndUses() throws Exception {
+        // Written by the JVM at its exit on SIGTERM (test 4), in the state directory, for this runtime.
+        Path written = onlyArchiveFile();
+        assertThat(written.getFileName().toString()).startsWith("cds-" + System.getProperty("java.runtime.version") + "-").endsWith(".jsa.new");
+
+        server = launch();
+        awaitListening(port);
+
+        Path used = onlyArchiveFile();
+        assertThat(used.getFileName().toString()).matches("cds-.*-" + Files.size(used) + "\\.jsa");
+        assertThat(serverArgs()).contains("-XX:SharedArchiveFile=" + used, "-XX:+VerifySharedSpaces")
+                .noneMatch(a -> a.startsWith("-XX:ArchiveClassesAtExit"));
+        assertThat(log()).doesNotContain("[warning]").doesNotContain("[error");
+        stopExpecting143();
+    }
+
+    @Test
+    @Order(6)
+    void aTruncatedArchiveIsDeletedAndTheServerStartsWithoutIt() throws Exception {
+        Path archive = onlyArchiveFile();
+        archive.toFile().setWritable(true);
+        try (java.nio.channels.FileChannel ch = java.nio.channels.FileChannel.open(archive, java.nio.file.StandardOpenOption.WRITE)) {
+            ch.truncate(Files.size(archive) / 2); // mapped as it is, this crashes Java 17 with SIGBUS
+        }
+
+        server = launch();
+        awaitListening(port);
+
+        assertThat(archive).doesNotExist();
+        assertThat(serverArgs()).noneMatch(a -> a.startsWith("-XX:SharedArchiveFile"))
+                .anyMatch(a -> a.startsWith("-XX:ArchiveClassesAtExit=" + stateDir().resolve("cds-")));
+        stopExpecting143();
+        assertThat(onlyArchiveFile().getFileName().toString()).endsWith(".jsa.new");
+    }
+
+    @Test
+    @Order(7)
+    void aCorruptArchiveOfTheRightSizeIsRefusedByTheJvmWhichStartsWithoutIt() throws Exception {
+        server = launch(); // checks the .new archive of test 6 and uses it
+        awaitListening(port);
+        stopExpecting143();
+        Path archive = onlyArchiveFile();
+        assertThat(archive.getFileName().toString()).endsWith(".jsa");
+        archive.toFile().setWritable(true);
+        try (java.nio.channels.FileChannel ch = java.nio.channels.FileChannel.open(archive, java.nio.file.StandardOpenOption.WRITE)) {
+            ch.write(java.nio.ByteBuffer.wrap(new byte[64 * 1024]), Files.size(archive) / 3);
+        }
+
+        server = launch();
+        awaitListening(port);
+
+        assertThat(serverArgs()).contains("-XX:SharedArchiveFile=" + archive);
+        // The checksum check (-XX:+VerifySharedSpaces) turns it down; the JVM says so on stderr.
+        assertThat(Files.readString(serverErr)).contains("Unable to use shared archive");
+        // stdout carries audit events (audit.stdout): the JVM's own warnings stay off it.
+        assertThat(Files.readString(serverOut)).doesNotContain("shared archive").doesNotContain("[warning]");
+        stopExpecting143();
+    }
+
     // ------------------------------------------------------------------------------------------
+
+    private Process launch() throws IOException {
+        Files.writeString(serverOut, "");
+        Files.writeString(serverErr, "");
+        ProcessBuilder pb = new ProcessBuilder(root.path("/usr/bin/sallyport").toString(), "run", "-c", config.toString())
+                .redirectOutput(serverOut.toFile())
+                .redirectError(serverErr.toFile())
+                .redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")));
+        pb.environment().putAll(InstalledLauncher.environment(root));
+        return pb.start();
+    }
+
+    private void stopExpecting143() throws Exception {
+        server.destroy();
+        assertThat(server.waitFor(TIMEOUT.toSeconds(), java.util.concurrent.TimeUnit.SECONDS)).as("stopped").isTrue();
+        assertThat(server.exitValue()).as("log:\n%s", log()).isEqualTo(143);
+    }
+
+    private List<String> serverArgs() {
+        return List.of(server.toHandle().info().arguments().orElseThrow());
+    }
+
+    private Path stateDir() {
+        return root.path("/var/lib/sallyport");
+    }
+
+    private Path onlyArchiveFile() throws IOException {
+        try (java.util.stream.Stream<Path> files = Files.list(stateDir())) {
+            List<Path> archives = files.filter(f -> f.getFileName().toString().startsWith("cds-")).toList();
+            assertThat(archives).as("class-data archives in %s", stateDir()).hasSize(1);
+            return archives.get(0);
+        }
+    }
+
 
     private void awaitListening(int port) throws Exception {
         long deadline = System.nanoTime() + TIMEOUT.toNanos();
@@ -224,9 +320,9 @@ class InstalledLauncherIT {
 
     private String log() {
         try {
-            return Files.exists(serverLog) ? Files.readString(serverLog) : "(no log)";
+            return "--- stdout ---\n" + Files.readString(serverOut) + "--- stderr ---\n" + Files.readString(serverErr);
         } catch (IOException e) {
-            return "(cannot read " + serverLog + ": " + e + ")";
+            return "(cannot read " + serverOut + " or " + serverErr + ": " + e + ")";
         }
     }
 

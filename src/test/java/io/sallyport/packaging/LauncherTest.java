@@ -36,6 +36,9 @@ class LauncherTest {
         // SigIgn is a hex mask of ignored signals; SIGHUP is bit 0.
         Files.writeString(java, """
                 #!/bin/sh
+                case " $* " in
+                  *" -XX:+PrintSharedArchiveAndExit "*) printf '%s' "${FAKE_CDS_CHECK:-}"; exit "${FAKE_CDS_CHECK_STATUS:-0}" ;;
+                esac
                 for a in "$@"; do echo "arg $a"; done
                 hex=$(sed -n 's/^SigIgn:[[:space:]]*//p' /proc/$$/status)
                 if [ $(( 0x$hex & 1 )) -eq 1 ]; then echo "sighup ignored"; else echo "sighup default"; fi
@@ -102,6 +105,102 @@ class LauncherTest {
             assertThat(r.exitCode()).isEqualTo(1);
             assertThat(r.stderr()).contains("cannot read /usr/share/sallyport/sallyport.jar");
         }
+    }
+
+    @Test
+    void withoutAClassDataArchiveRunAsksTheJvmToWriteOneAtExitAndOneShotCommandsDoNot() throws IOException {
+        Path state = cdsReady();
+
+        assertThat(args(launch(Map.of("SALLYPORT_STATE", state.toString()), "run")))
+                .contains("-XX:ArchiveClassesAtExit=" + state.resolve(archiveName() + ".jsa.new"), "-Xlog:cds*=error:stderr")
+                .noneMatch(a -> a.startsWith("-XX:SharedArchiveFile"));
+        assertThat(args(launch(Map.of("SALLYPORT_STATE", state.toString()), "check-config")))
+                .noneMatch(a -> a.contains("Archive"));
+    }
+
+    @Test
+    void aWrittenArchiveThatPassesTheRuntimesCheckIsRenamedWithItsSizeAndUsed() throws IOException {
+        Path state = cdsReady();
+        Files.write(state.resolve(archiveName() + ".jsa.new"), new byte[1234]);
+
+        List<String> out = launch(Map.of("SALLYPORT_STATE", state.toString(),
+                "FAKE_CDS_CHECK", " 223: org.apache.sshd.common.io.nio2.Nio2Acceptor app_loader\narchive is valid\n"), "run");
+
+        Path used = state.resolve(archiveName() + "-1234.jsa");
+        assertThat(used).exists();
+        assertThat(state.resolve(archiveName() + ".jsa.new")).doesNotExist();
+        assertThat(args(out)).containsSubsequence("-XX:SharedArchiveFile=" + used, "-XX:+VerifySharedSpaces", "-jar")
+                .noneMatch(a -> a.startsWith("-XX:ArchiveClassesAtExit"));
+        // and the next start uses it as it is
+        assertThat(args(launch(Map.of("SALLYPORT_STATE", state.toString()), "run"))).contains("-XX:SharedArchiveFile=" + used);
+    }
+
+    @Test
+    void aWrittenArchiveThatFailsTheCheckOrLacksTheServerIsWrittenAgain() throws IOException {
+        Path state = cdsReady();
+        Path written = state.resolve(archiveName() + ".jsa.new");
+        for (Map<String, String> check : List.of(
+                Map.of("FAKE_CDS_CHECK", "# A fatal error has been detected (SIGBUS)", "FAKE_CDS_CHECK_STATUS", "134"),
+                Map.of("FAKE_CDS_CHECK", " 1: io.sallyport.cli.Main app_loader\narchive is valid\n"))) { // a run that never listened
+            Files.write(written, new byte[1234]);
+            Map<String, String> env = new java.util.HashMap<>(check);
+            env.put("SALLYPORT_STATE", state.toString());
+
+            assertThat(args(launch(env, "run"))).as("%s", check).contains("-XX:ArchiveClassesAtExit=" + written)
+                    .noneMatch(a -> a.startsWith("-XX:SharedArchiveFile"));
+            assertThat(state).isEmptyDirectory(); // the JVM writes the new one at exit
+        }
+    }
+
+    @Test
+    void anArchiveWhoseSizeChangedIsDeletedNotUsed() throws IOException {
+        Path state = cdsReady();
+        Path truncated = state.resolve(archiveName() + "-22544384.jsa");
+        Files.write(truncated, new byte[4096]);
+
+        assertThat(args(launch(Map.of("SALLYPORT_STATE", state.toString()), "run")))
+                .noneMatch(a -> a.startsWith("-XX:SharedArchiveFile")).anyMatch(a -> a.startsWith("-XX:ArchiveClassesAtExit"));
+        assertThat(truncated).doesNotExist();
+    }
+
+    @Test
+    void archivesOfAnotherRuntimeOrJarAreRemovedWhenTheNewOneIsStarted() throws IOException {
+        Path state = cdsReady();
+        Path older = Files.write(state.resolve("cds-17.0.98+1-LTS-100-200-4.jsa"), new byte[4]);
+        Path hostKey = Files.write(state.resolve("ssh_host_ed25519_key"), new byte[4]);
+
+        launch(Map.of("SALLYPORT_STATE", state.toString()), "run");
+
+        assertThat(older).doesNotExist();
+        assertThat(hostKey).exists();
+    }
+
+    @Test
+    void noArchiveWhenItIsTurnedOffTheRuntimeHasNoReleaseFileOrTheStateDirectoryIsMissing() throws IOException {
+        Path state = cdsReady();
+        assertThat(args(launch(Map.of("SALLYPORT_STATE", state.toString(), "SALLYPORT_CDS", "off"), "run")))
+                .noneMatch(a -> a.contains("Archive"));
+        assertThat(args(launch(Map.of("SALLYPORT_STATE", dir.resolve("no-such-dir").toString()), "run")))
+                .noneMatch(a -> a.contains("Archive"));
+        assertThat(args(launch(Map.of("SALLYPORT_STATE", dir.resolve("with space").toString()), "run")))
+                .noneMatch(a -> a.contains("Archive"));
+        Files.delete(javaHome.resolve("release"));
+        assertThat(args(launch(Map.of("SALLYPORT_STATE", state.toString()), "run"))).noneMatch(a -> a.contains("Archive"));
+        assertThat(state).isEmptyDirectory();
+    }
+
+    /** A release file for the stand-in runtime, and an empty state directory. */
+    private Path cdsReady() throws IOException {
+        Files.writeString(javaHome.resolve("release"), "IMPLEMENTOR=\"Amazon.com Inc.\"\nJAVA_RUNTIME_VERSION=\"17.0.99+1-LTS\"\n"
+                + "JAVA_VERSION=\"17.0.99\"\n");
+        Files.createDirectories(dir.resolve("with space"));
+        return Files.createDirectories(dir.resolve("state"));
+    }
+
+    /** The archive's name for the stand-in runtime and jar: runtime version, jar size and mtime. */
+    private String archiveName() throws IOException {
+        Path jar = home.resolve("sallyport.jar");
+        return "cds-17.0.99+1-LTS-" + Files.size(jar) + "-" + Files.getLastModifiedTime(jar).to(java.util.concurrent.TimeUnit.SECONDS);
     }
 
     // ------------------------------------------------------------------------------------------
