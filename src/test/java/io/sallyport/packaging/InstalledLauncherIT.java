@@ -246,6 +246,8 @@ class InstalledLauncherIT {
                 .redirectError(serverErr.toFile())
                 .redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")));
         pb.environment().putAll(InstalledLauncher.environment(root));
+        // the operator's opt-in (/etc/sysconfig/sallyport), so the archive's life cycle is tested
+        pb.environment().put("SALLYPORT_CDS", "on");
         return pb.start();
     }
 

@@ -111,10 +111,10 @@ class LauncherTest {
     void withoutAClassDataArchiveRunAsksTheJvmToWriteOneAtExitAndOneShotCommandsDoNot() throws IOException {
         Path state = cdsReady();
 
-        assertThat(args(launch(Map.of("SALLYPORT_STATE", state.toString()), "run")))
+        assertThat(args(launch(Map.of("SALLYPORT_CDS", "on", "SALLYPORT_STATE", state.toString()), "run")))
                 .contains("-XX:ArchiveClassesAtExit=" + state.resolve(archiveName() + ".jsa.new"), "-Xlog:cds*=error:stderr")
                 .noneMatch(a -> a.startsWith("-XX:SharedArchiveFile"));
-        assertThat(args(launch(Map.of("SALLYPORT_STATE", state.toString()), "check-config")))
+        assertThat(args(launch(Map.of("SALLYPORT_CDS", "on", "SALLYPORT_STATE", state.toString()), "check-config")))
                 .noneMatch(a -> a.contains("Archive"));
     }
 
@@ -123,7 +123,7 @@ class LauncherTest {
         Path state = cdsReady();
         Files.write(state.resolve(archiveName() + ".jsa.new"), new byte[1234]);
 
-        List<String> out = launch(Map.of("SALLYPORT_STATE", state.toString(),
+        List<String> out = launch(Map.of("SALLYPORT_CDS", "on", "SALLYPORT_STATE", state.toString(),
                 "FAKE_CDS_CHECK", " 223: org.apache.sshd.common.io.nio2.Nio2Acceptor app_loader\narchive is valid\n"), "run");
 
         Path used = state.resolve(archiveName() + "-1234.jsa");
@@ -132,7 +132,7 @@ class LauncherTest {
         assertThat(args(out)).containsSubsequence("-XX:SharedArchiveFile=" + used, "-XX:+VerifySharedSpaces", "-jar")
                 .noneMatch(a -> a.startsWith("-XX:ArchiveClassesAtExit"));
         // and the next start uses it as it is
-        assertThat(args(launch(Map.of("SALLYPORT_STATE", state.toString()), "run"))).contains("-XX:SharedArchiveFile=" + used);
+        assertThat(args(launch(Map.of("SALLYPORT_CDS", "on", "SALLYPORT_STATE", state.toString()), "run"))).contains("-XX:SharedArchiveFile=" + used);
     }
 
     @Test
@@ -145,6 +145,7 @@ class LauncherTest {
             Files.write(written, new byte[1234]);
             Map<String, String> env = new java.util.HashMap<>(check);
             env.put("SALLYPORT_STATE", state.toString());
+            env.put("SALLYPORT_CDS", "on");
 
             assertThat(args(launch(env, "run"))).as("%s", check).contains("-XX:ArchiveClassesAtExit=" + written)
                     .noneMatch(a -> a.startsWith("-XX:SharedArchiveFile"));
@@ -158,7 +159,7 @@ class LauncherTest {
         Path truncated = state.resolve(archiveName() + "-22544384.jsa");
         Files.write(truncated, new byte[4096]);
 
-        assertThat(args(launch(Map.of("SALLYPORT_STATE", state.toString()), "run")))
+        assertThat(args(launch(Map.of("SALLYPORT_CDS", "on", "SALLYPORT_STATE", state.toString()), "run")))
                 .noneMatch(a -> a.startsWith("-XX:SharedArchiveFile")).anyMatch(a -> a.startsWith("-XX:ArchiveClassesAtExit"));
         assertThat(truncated).doesNotExist();
     }
@@ -169,23 +170,25 @@ class LauncherTest {
         Path older = Files.write(state.resolve("cds-17.0.98+1-LTS-100-200-4.jsa"), new byte[4]);
         Path hostKey = Files.write(state.resolve("ssh_host_ed25519_key"), new byte[4]);
 
-        launch(Map.of("SALLYPORT_STATE", state.toString()), "run");
+        launch(Map.of("SALLYPORT_CDS", "on", "SALLYPORT_STATE", state.toString()), "run");
 
         assertThat(older).doesNotExist();
         assertThat(hostKey).exists();
     }
 
     @Test
-    void noArchiveWhenItIsTurnedOffTheRuntimeHasNoReleaseFileOrTheStateDirectoryIsMissing() throws IOException {
+    void noArchiveUnlessTurnedOnOrWhenTheRuntimeHasNoReleaseFileOrTheStateDirectoryIsMissing() throws IOException {
         Path state = cdsReady();
+        assertThat(args(launch(Map.of("SALLYPORT_STATE", state.toString()), "run")))
+                .as("off unless asked for").noneMatch(a -> a.contains("Archive"));
         assertThat(args(launch(Map.of("SALLYPORT_STATE", state.toString(), "SALLYPORT_CDS", "off"), "run")))
                 .noneMatch(a -> a.contains("Archive"));
-        assertThat(args(launch(Map.of("SALLYPORT_STATE", dir.resolve("no-such-dir").toString()), "run")))
+        assertThat(args(launch(Map.of("SALLYPORT_CDS", "on", "SALLYPORT_STATE", dir.resolve("no-such-dir").toString()), "run")))
                 .noneMatch(a -> a.contains("Archive"));
-        assertThat(args(launch(Map.of("SALLYPORT_STATE", dir.resolve("with space").toString()), "run")))
+        assertThat(args(launch(Map.of("SALLYPORT_CDS", "on", "SALLYPORT_STATE", dir.resolve("with space").toString()), "run")))
                 .noneMatch(a -> a.contains("Archive"));
         Files.delete(javaHome.resolve("release"));
-        assertThat(args(launch(Map.of("SALLYPORT_STATE", state.toString()), "run"))).noneMatch(a -> a.contains("Archive"));
+        assertThat(args(launch(Map.of("SALLYPORT_CDS", "on", "SALLYPORT_STATE", state.toString()), "run"))).noneMatch(a -> a.contains("Archive"));
         assertThat(state).isEmptyDirectory();
     }
 
