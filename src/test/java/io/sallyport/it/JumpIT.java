@@ -175,6 +175,21 @@ class JumpIT {
         assertThat(close.path("user").asText()).isEqualTo("alice");
     }
 
+    @ParameterizedTest
+    @ValueSource(strings = {"chacha20-poly1305@openssh.com", "aes256-gcm@openssh.com", "aes128-ctr"})
+    void wTunnelCarriesMegabytesIntactWithEachCipher(String cipher) throws Exception {
+        // Several MiB: thousands of packets in each direction, both directions of the cipher.
+        byte[] payload = new byte[6 * 1024 * 1024 + 13];
+        new Random(cipher.hashCode()).nextBytes(payload);
+        OpenSsh.Result r = ssh.run(List.of("-v", "-c", cipher, "-W", subnet.targetAddress() + ":" + ECHO_PORT, "bastion"),
+                payload, TIMEOUT);
+
+        assertThat(r.exitCode()).as(r.stderr()).isZero();
+        assertThat(r.stderr()).contains("kex: client->server cipher: " + cipher, "kex: server->client cipher: " + cipher);
+        assertThat(r.stdout().length).isEqualTo(payload.length);
+        assertThat(r.stdout()).isEqualTo(payload);
+    }
+
     @Test
     void targetOutsideTheRulesIsRefused() throws Exception {
         OpenSsh.Result r = ssh.run(List.of("-W", subnet.targetAddress() + ":9999", "bastion"), new byte[0], TIMEOUT);
