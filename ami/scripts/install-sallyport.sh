@@ -7,8 +7,17 @@ set -euo pipefail
 rpm_file=${SALLYPORT_RPM:?SALLYPORT_RPM must name the uploaded RPM}
 
 dnf -y -q upgrade --refresh
-# dnf resolves the Java runtime the package requires (java-17-amazon-corretto-headless).
-dnf -y -q install "$rpm_file"
+# The newest Corretto LTS the repositories have: any of 17, 21 and 25 satisfies the package, and the
+# newer ones are markedly faster at SSH's ciphers (Java 20+ compiles ChaCha20 to vector code;
+# docs/BENCHMARKS.md). Without this dnf could settle on 17.
+runtime=
+for v in 25 21; do
+  if dnf -q list --available "java-$v-amazon-corretto-headless" >/dev/null 2>&1; then
+    runtime=java-$v-amazon-corretto-headless
+    break
+  fi
+done
+dnf -y -q install ${runtime:+"$runtime"} "$rpm_file"
 rpm -q sallyport
 
 # The shipped config must be valid, and the unit must load cleanly on the real OS. verify also

@@ -62,7 +62,7 @@ class RpmPackageIT {
     void requiresAJava17OrNewerRuntimeThatAmazonLinux2023Provides() {
         HostTool.Result r = query("[%{REQUIRENAME}\\n]");
         assertThat(r.stdout().lines())
-                .contains("(java-17-amazon-corretto-headless or java-21-amazon-corretto-headless)",
+                .contains("(java-17-amazon-corretto-headless or java-21-amazon-corretto-headless or java-25-amazon-corretto-headless)",
                         "rpmlib(RichDependencies)", "systemd");
     }
 
