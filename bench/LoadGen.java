@@ -260,7 +260,10 @@ public class LoadGen {
             byte[] buf = new byte[16];
             int got = 0;
             InputStream in = ch.getInvertedOut();
-            for (int r; got < buf.length && (r = in.read(buf, got, buf.length - got)) >= 0; ) {
+            // Up to the newline: sshd closes the channel only after the client's EOF, and MINA's
+            // piped stream ends only with the channel.
+            for (int r; got < buf.length && (got == 0 || buf[got - 1] != '\n')
+                    && (r = in.read(buf, got, buf.length - got)) >= 0; ) {
                 got += r;
             }
             String text = new String(buf, 0, got, java.nio.charset.StandardCharsets.US_ASCII);
