@@ -1,7 +1,8 @@
 """sallyport against OpenSSH's sshd as a jump host, side by side; rewrites docs/BENCHMARKS.md.
 
 Run through bench/run (which builds the jar). Needs root (a network namespace for the private
-target), iproute2, OpenSSH (ssh, sshd, ssh-keygen) and Python 3 (standard library only).
+target), iproute2, OpenSSH (ssh, sshd, ssh-keygen), Python 3 (standard library only) and a JDK 17
+(bench/LoadGen.java, the load generator, runs on the jar with the source launcher).
 Traffic goes only to loopback and to the namespace this script creates.
 """
 import argparse
