@@ -48,8 +48,6 @@ public final class BastionServer implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(BastionServer.class);
     /** How often the revocation list and host certificate files are checked for changes. */
     private static final Duration FILE_POLL = Duration.ofSeconds(1);
-    /** Bytes of MINA's read buffer per socket; see the constructor. */
-    static final int READ_BUFFER_SIZE = 16 * 1024;
 
     private final Config config;
     private final Auditor auditor;
@@ -119,11 +117,6 @@ public final class BastionServer implements AutoCloseable {
 
         CoreModuleProperties.AUTH_TIMEOUT.set(server, config.limits().loginGraceTime());
         CoreModuleProperties.MAX_AUTH_REQUESTS.set(server, config.limits().maxAuthAttempts());
-        // Every socket (client side, and the target side of each tunnel) holds one read buffer of
-        // this size for its whole life: MINA's default 32 KiB made 64 of the 84 KiB of heap an idle
-        // tunnel holds (heap histogram at 10,000 tunnels, bench/notes.md). A read of 16 KiB still
-        // takes half an SSH packet of OpenSSH's 32 KiB maximum.
-        CoreModuleProperties.NIO2_READ_BUFFER_SIZE.set(server, READ_BUFFER_SIZE);
         // Idle time is enforced by SessionRegistry, which sees tunnel bytes in both directions;
         // MINA's own idle timer only sees messages from the client.
         CoreModuleProperties.IDLE_TIMEOUT.set(server, java.time.Duration.ZERO);
