@@ -54,6 +54,7 @@ class LauncherTest {
 
         assertThat(args(out)).containsSubsequence("-XX:+UseG1GC", "-XX:MaxRAMPercentage=50", "-XX:+ExitOnOutOfMemoryError",
                 "-jar", home.resolve("sallyport.jar").toString(), "run", "-c", "/etc/sallyport/sallyport.yaml");
+        assertThat(args(out)).contains("-XX:MinHeapFreeRatio=10", "-XX:MaxHeapFreeRatio=30");
         assertThat(args(out)).contains("-Xlog:disable", "-Xlog:all=warning:stderr", "-XX:+DisplayVMOutputToStderr",
                 "-Dfile.encoding=UTF-8");
         assertThat(out).contains("sighup ignored");
