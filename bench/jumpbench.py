@@ -197,6 +197,8 @@ LogLevel INFO
   LogLevel ERROR
 """)
         self.procs = {}
+        self.java_home = None
+        self.cds = False
 
     def command(self, name):
         if name == "sallyport":
@@ -215,6 +217,13 @@ LogLevel INFO
                 os.symlink(os.path.abspath(self.jar), link)
             env["SALLYPORT_HOME"] = home
             env["SALLYPORT_JAVA_OPTS"] = " ".join(self.java_opts)
+            if self.java_home:
+                env["JAVA_HOME"] = self.java_home
+            if self.cds:
+                # the launcher's opt-in class-data archive, kept in the work dir
+                env["SALLYPORT_CDS"] = "on"
+                env["SALLYPORT_STATE"] = os.path.join(self.work, "state")
+                os.makedirs(env["SALLYPORT_STATE"], exist_ok=True)
         return env
 
     def start(self, name):
@@ -233,7 +242,7 @@ LogLevel INFO
         children = [pid for pid in server_pids(p.pid) if pid != p.pid]
         p.terminate()
         try:
-            p.wait(10)
+            p.wait(30)
         except subprocess.TimeoutExpired:
             p.kill()
             p.wait()
@@ -488,21 +497,23 @@ def negotiated(by_server):
     return ", ".join(f"`{v}` with {k}" for k, v in by_server.items())
 
 
-def machine():
+def machine(java_home=None):
     cpu = "unknown"
     for line in open("/proc/cpuinfo"):
         if line.startswith("model name"):
             cpu = line.split(":", 1)[1].strip()
             break
     mem_kib = int(re.search(r"MemTotal:\s+(\d+)", open("/proc/meminfo").read()).group(1))
-    java = subprocess.run(["java", "-version"], capture_output=True, text=True).stderr.splitlines()
+    java_bin = os.path.join(java_home, "bin", "java") if java_home else "java"
+    java = subprocess.run([java_bin, "-version"], capture_output=True, text=True).stderr.splitlines()
     ssh = subprocess.run(["ssh", "-V"], capture_output=True, text=True).stderr.strip()
     flags = open("/proc/cpuinfo").read()
     return [
         f"- CPUs: {os.cpu_count()} × {cpu} (AES-NI: {'yes' if ' aes ' in flags else 'no'})",
         f"- memory: {mem_kib / MIB:.1f} GiB",
         f"- kernel: {platform.release()}",
-        f"- Java: {java[0] if java else '?'} ({java[1] if len(java) > 1 else ''})",
+        f"- Java, for sallyport{' (' + java_home + ')' if java_home else ''}: {java[0] if java else '?'} "
+        f"({java[1] if len(java) > 1 else ''})",
         f"- OpenSSH (client and sshd): {ssh}",
     ]
 
@@ -511,7 +522,7 @@ def write_report(path, args, r):
     L = ["# Benchmarks: sallyport against OpenSSH as a jump host", "",
          "<!-- Written by bench/run; edit bench/jumpbench.py (and bench/notes.md) instead. -->", "",
          f"Run on {r['date']} with", "", "```sh", r["command"], "```", "",
-         "## Machine", ""] + machine() + ["",
+         "## Machine", ""] + machine(args.java_home) + ["",
          "## Setup", "",
          "Both servers run on the same machine at the same time, on 127.0.0.1, with the same ed25519 host key",
          "and the same user key; the client is the stock OpenSSH `ssh` on the same machine (sections 1, 2a, and",
@@ -644,7 +655,13 @@ def write_report(path, args, r):
               f"{len(v['sallyport'])} starts each.", "",
               "| | sallyport | OpenSSH | ratio |", "| --- | --- | --- | --- |",
               f"| start to banner, ms | {spread(v['sallyport'], '{:.0f}')} | {spread(v['openssh'], '{:.0f}')} | "
-              f"{ratio(v['sallyport'], v['openssh'])} |", ""]
+              f"{ratio(v['sallyport'], v['openssh'])} |"]
+        if v.get("cds"):
+            L += [f"| start to banner with `SALLYPORT_CDS=on`, ms | {spread(v['cds'], '{:.0f}')} | "
+                  f"{spread(v['openssh'], '{:.0f}')} | {ratio(v['cds'], v['openssh'])} |", "",
+                  "`SALLYPORT_CDS=on` is the launcher's opt-in class-data archive (off by default, see "
+                  "docs/packaging.md): the two starts that write and check it are left out."]
+        L += [""]
     notes = os.path.join(HERE, "notes.md")
     if os.path.exists(notes):
         L += [open(notes).read().rstrip(), ""]
@@ -677,6 +694,8 @@ def main():
     ap.add_argument("--settle", type=float, default=3, help="seconds to let memory settle (default 3)")
     ap.add_argument("--only", default="throughput,rate,memory,startup",
                     help="comma list of measurements (default all: throughput,rate,memory,startup)")
+    ap.add_argument("--java-home", default=None,
+                    help="the Java runtime for sallyport (JAVA_HOME for its launcher); default: java on PATH")
     ap.add_argument("--java-opts", default="", help='extra JVM options for sallyport, space-separated; write --java-opts="-Xmx1g ..." (with =)')
     ap.add_argument("--check", action="store_true",
                     help="smoke test: start both servers, push one small transfer through each, write nothing")
@@ -717,6 +736,7 @@ def main():
         if target.stdout.readline().strip() != b"ready":
             raise RuntimeError("the target service did not start")
         servers = Servers(work, subnet, args.jar, args.java_opts)
+        servers.java_home = args.java_home
         loadgen = LoadGen(servers, args.loadgen_kex)
         log(f"target {subnet.target} in namespace {subnet.ns}; work dir {work}")
         for name in ("sallyport", "openssh"):
@@ -796,6 +816,18 @@ def main():
                     r["startup"][name].append(servers.start(name) * 1000)
                     servers.stop(name)
             log(f"startup: sallyport {r['startup']['sallyport']}, openssh {r['startup']['openssh']} ms")
+            # The launcher's opt-in class-data archive (SALLYPORT_CDS=on): the first start writes it
+            # at exit, the second checks and keeps it; both left out.
+            servers.cds = True
+            for _ in range(2):
+                servers.start("sallyport")
+                servers.stop("sallyport")
+            r["startup"]["cds"] = []
+            for i in range(max(5, args.runs)):
+                r["startup"]["cds"].append(servers.start("sallyport") * 1000)
+                servers.stop("sallyport")
+            servers.cds = False
+            log(f"startup with SALLYPORT_CDS=on: {r['startup']['cds']} ms")
         write_report(args.out, args, r)
         log(f"wrote {args.out}")
     finally:
