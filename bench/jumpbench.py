@@ -518,6 +518,16 @@ def machine(java_home=None):
     ]
 
 
+def rate_table(v):
+    """The connection-rate rows shared by sections 2a and 2b: rate, p50, p99, server CPU per connection."""
+    s, o = v["sallyport"], v["openssh"]
+    return ["| | sallyport | OpenSSH | ratio |", "| --- | --- | --- | --- |",
+            f"| connections/s | {spread(s['rate'])} | {spread(o['rate'])} | **{ratio(s['rate'], o['rate'])}** |",
+            f"| p50 latency, ms | {spread(s['p50'], '{:.0f}')} | {spread(o['p50'], '{:.0f}')} | {ratio(s['p50'], o['p50'])} |",
+            f"| p99 latency, ms | {spread(s['p99'], '{:.0f}')} | {spread(o['p99'], '{:.0f}')} | {ratio(s['p99'], o['p99'])} |",
+            f"| server CPU per connection, ms | {spread(s['cpu'])} | {spread(o['cpu'])} | **{ratio(s['cpu'], o['cpu'])}** |"]
+
+
 def write_report(path, args, r):
     L = ["# Benchmarks: sallyport against OpenSSH as a jump host", "",
          "<!-- Written by bench/run; edit bench/jumpbench.py (and bench/notes.md) instead. -->", "",
@@ -566,15 +576,7 @@ def write_report(path, args, r):
               f"{len(v['sallyport']['rate'])} runs each; p50 and p99 are per run, over "
               f"{int(min(v['sallyport']['n'] + v['openssh']['n']))} to {int(max(v['sallyport']['n'] + v['openssh']['n']))} "
               "connections each.", "",
-              "| | sallyport | OpenSSH | ratio |", "| --- | --- | --- | --- |",
-              f"| connections/s | {spread(v['sallyport']['rate'])} | {spread(v['openssh']['rate'])} | "
-              f"**{ratio(v['sallyport']['rate'], v['openssh']['rate'])}** |",
-              f"| p50 latency, ms | {spread(v['sallyport']['p50'], '{:.0f}')} | {spread(v['openssh']['p50'], '{:.0f}')} | "
-              f"{ratio(v['sallyport']['p50'], v['openssh']['p50'])} |",
-              f"| p99 latency, ms | {spread(v['sallyport']['p99'], '{:.0f}')} | {spread(v['openssh']['p99'], '{:.0f}')} | "
-              f"{ratio(v['sallyport']['p99'], v['openssh']['p99'])} |",
-              f"| server CPU per connection, ms | {spread(v['sallyport']['cpu'])} | {spread(v['openssh']['cpu'])} | "
-              f"**{ratio(v['sallyport']['cpu'], v['openssh']['cpu'])}** |", "",
+              *rate_table(v), "",
               "Server CPU is user + system time of the server's processes (for sshd including the per-connection",
               "children it reaped) over the run, divided by the connections it served: the cost of a connection",
               "independent of how much CPU the `ssh` clients took from the same two cores.", ""]
@@ -593,15 +595,7 @@ def write_report(path, args, r):
               "process; one process per run. Each iteration: TCP connect, key exchange, publickey auth, "
               f"`direct-tcpip` open to target:{HELLO_PORT}, read `ok\\n`, close. "
               f"{len(v['sallyport']['rate'])} runs each, {int(min(ns))} to {int(max(ns))} connections per run.", "",
-              "| | sallyport | OpenSSH | ratio |", "| --- | --- | --- | --- |",
-              f"| connections/s | {spread(v['sallyport']['rate'])} | {spread(v['openssh']['rate'])} | "
-              f"**{ratio(v['sallyport']['rate'], v['openssh']['rate'])}** |",
-              f"| p50 latency, ms | {spread(v['sallyport']['p50'], '{:.0f}')} | {spread(v['openssh']['p50'], '{:.0f}')} | "
-              f"{ratio(v['sallyport']['p50'], v['openssh']['p50'])} |",
-              f"| p99 latency, ms | {spread(v['sallyport']['p99'], '{:.0f}')} | {spread(v['openssh']['p99'], '{:.0f}')} | "
-              f"{ratio(v['sallyport']['p99'], v['openssh']['p99'])} |",
-              f"| server CPU per connection, ms | {spread(v['sallyport']['cpu'])} | {spread(v['openssh']['cpu'])} | "
-              f"**{ratio(v['sallyport']['cpu'], v['openssh']['cpu'])}** |", "",
+              *rate_table(v), "",
               "This is the server-bound comparison: one client JVM makes a connection for a fraction of the CPU",
               "an `ssh` process start and handshake costs (about 10 ms with curve25519, measured outside the suite),",
               "so most of the two cores go to the server under test. Not sntrup761, which the stock `ssh` negotiates:",
