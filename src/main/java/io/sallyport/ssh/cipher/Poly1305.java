@@ -32,6 +32,7 @@ final class Poly1305 {
     private long k0, k1, k2, k3;
     private long h0, h1, h2, h3, h4;
     private final byte[] partial = new byte[BLOCK];
+    private final long[] product = new long[5];
     private int partialLen;
 
     void init(byte[] key, int off) {
@@ -45,7 +46,7 @@ final class Poly1305 {
         s1 = r1 * 5; s2 = r2 * 5; s3 = r3 * 5; s4 = r4 * 5;
 
         // p = r^2, q = r^3, u = r^4
-        long[] t = new long[5];
+        long[] t = product;
         mul(r0, r1, r2, r3, r4, r0, r1, r2, r3, r4, t);
         p0 = t[0]; p1 = t[1]; p2 = t[2]; p3 = t[3]; p4 = t[4];
         mul(p0, p1, p2, p3, p4, r0, r1, r2, r3, r4, t);
@@ -225,17 +226,5 @@ final class Poly1305 {
         LE32.set(out, off + 8, (int) f2);
         LE32.set(out, off + 12, (int) f3);
         this.h0 = this.h1 = this.h2 = this.h3 = this.h4 = 0;
-    }
-
-    /** Forgets the key. */
-    void clear() {
-        r0 = r1 = r2 = r3 = r4 = s1 = s2 = s3 = s4 = 0;
-        p0 = p1 = p2 = p3 = p4 = ps1 = ps2 = ps3 = ps4 = 0;
-        q0 = q1 = q2 = q3 = q4 = qs1 = qs2 = qs3 = qs4 = 0;
-        u0 = u1 = u2 = u3 = u4 = us1 = us2 = us3 = us4 = 0;
-        k0 = k1 = k2 = k3 = 0;
-        h0 = h1 = h2 = h3 = h4 = 0;
-        Arrays.fill(partial, (byte) 0);
-        partialLen = 0;
     }
 }
