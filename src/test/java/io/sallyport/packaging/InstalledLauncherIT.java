@@ -167,10 +167,7 @@ class InstalledLauncherIT {
     @Test
     @Order(4)
     void sigtermStopsItInOrderWithTheExitStatusTheUnitCountsAsSuccess() throws Exception {
-        server.destroy(); // SIGTERM, what systemctl stop sends
-
-        assertThat(server.waitFor(TIMEOUT.toSeconds(), java.util.concurrent.TimeUnit.SECONDS)).as("stopped").isTrue();
-        assertThat(server.exitValue()).as("SuccessExitStatus=143 in the unit; log:\n%s", log()).isEqualTo(143);
+        stopExpecting143();
         JsonNode stop = awaitAudit(e -> e.path("event").asText().equals("server.stop"));
         assertThat(stop.path("reason").asText()).isEqualTo("shutdown");
     }
@@ -251,10 +248,11 @@ class InstalledLauncherIT {
         return pb.start();
     }
 
+    /** SIGTERM, what systemctl stop sends; 143 is the exit status the unit counts as success. */
     private void stopExpecting143() throws Exception {
         server.destroy();
         assertThat(server.waitFor(TIMEOUT.toSeconds(), java.util.concurrent.TimeUnit.SECONDS)).as("stopped").isTrue();
-        assertThat(server.exitValue()).as("log:\n%s", log()).isEqualTo(143);
+        assertThat(server.exitValue()).as("SuccessExitStatus=143 in the unit; log:\n%s", log()).isEqualTo(143);
     }
 
     private List<String> serverArgs() {
