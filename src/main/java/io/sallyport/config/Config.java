@@ -80,8 +80,13 @@ public record Config(
     /** {@code allow} rules are kept as written (with their lines); the loader has checked their syntax. */
     public record Role(String name, List<Located<String>> allow) {}
 
+    /**
+     * @param allowPublicTargets whether allow rules may reach outside {@code privateNetworks}; off, such
+     *                           a rule is a config error (an open proxy to the internet by mistake)
+     */
     public record Policy(
             Map<String, Role> roles,
+            boolean allowPublicTargets,
             List<String> privateNetworks,
             List<String> deny,
             boolean unsafeAllowLoopback,
@@ -90,11 +95,25 @@ public record Config(
             Duration idleTimeout,
             Duration maxSessionDuration) {}
 
+    /**
+     * What one client may make the server hold, per source before login and per session, per user
+     * and per process after it.
+     *
+     * @param penaltyExempt        CIDRs (as written) never penalised nor capped per source
+     * @param memoryHighWaterPercent share of the maximum heap above which new logins and tunnels are refused
+     */
     public record Limits(
             int maxUnauthenticated,
+            int maxUnauthenticatedPerSource,
             Duration loginGraceTime,
             int maxAuthAttempts,
-            Duration authFailurePenalty) {}
+            Duration authFailurePenalty,
+            Duration noauthPenalty,
+            List<String> penaltyExempt,
+            int maxTunnelsPerSession,
+            int maxTunnelsPerUser,
+            Duration resolveTimeout,
+            int memoryHighWaterPercent) {}
 
     public enum SpoolFullAction { REFUSE_NEW_SESSIONS, DROP_OLDEST }
 

@@ -150,9 +150,16 @@ public final class ConfigLoader {
     private static Config.Limits limits(MappingReader limits) {
         return new Config.Limits(
                 limits.integer("max_unauthenticated", 100, 1, 100_000),
+                limits.integer("max_unauthenticated_per_source", 10, 1, 100_000),
                 limits.scalar("login_grace_time", Duration.ofSeconds(30), ConfigDuration::parse),
                 limits.integer("max_auth_attempts", 6, 1, 100),
-                limits.scalar("auth_failure_penalty", Duration.ofSeconds(30), ConfigDuration::parse));
+                limits.scalar("auth_failure_penalty", Duration.ofSeconds(30), ConfigDuration::parse),
+                limits.scalar("noauth_penalty", Duration.ofSeconds(10), ConfigDuration::parse),
+                limits.listOr("penalty_exempt", List.of(), PolicyReader::cidr),
+                limits.integer("max_tunnels_per_session", 64, 1, 10_000),
+                limits.integer("max_tunnels_per_user", 256, 1, 100_000),
+                limits.scalar("resolve_timeout", Duration.ofSeconds(2), ConfigDuration::parse),
+                limits.scalar("memory_high_water", 85, ConfigPercent.between(10, 99)));
     }
 
     /** Absent means the default address; an explicit {@code null} turns the metrics endpoint off. */

@@ -47,10 +47,15 @@ public final class EffectiveConfig {
 
         Config.Limits l = c.limits();
         heading("Limits");
-        row(1, "max unauthenticated", String.valueOf(l.maxUnauthenticated()));
+        row(1, "max unauthenticated", l.maxUnauthenticated() + ", " + l.maxUnauthenticatedPerSource() + " per source");
         row(1, "login grace time", duration(l.loginGraceTime()));
         row(1, "max auth attempts", String.valueOf(l.maxAuthAttempts()));
         row(1, "auth failure penalty", duration(l.authFailurePenalty()));
+        row(1, "noauth penalty", duration(l.noauthPenalty()));
+        row(1, "penalty exempt", l.penaltyExempt().isEmpty() ? "none" : join(l.penaltyExempt()));
+        row(1, "tunnels", l.maxTunnelsPerSession() + " per session, " + l.maxTunnelsPerUser() + " per user");
+        row(1, "resolve timeout", duration(l.resolveTimeout()));
+        row(1, "memory high water", l.memoryHighWaterPercent() + "% of the heap");
 
         writeAudit(c.audit());
 
@@ -116,6 +121,9 @@ public final class EffectiveConfig {
             }
         }
         row(1, "private networks", join(p.privateNetworks()));
+        row(1, "public targets", p.allowPublicTargets()
+                ? "ALLOWED (allow_public_targets: true): rules may reach outside the private networks"
+                : "refused (rules must stay inside the private networks)");
         row(1, "extra deny", p.deny().isEmpty() ? "none (built-in deny list only)" : join(p.deny()));
         row(1, "loopback", p.unsafeAllowLoopback()
                 ? "ALLOWED (unsafe_allow_loopback: true) -- demo and tests only" : "denied");

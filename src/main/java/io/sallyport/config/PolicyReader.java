@@ -22,6 +22,7 @@ final class PolicyReader {
     static Config.Policy read(MappingReader policy) {
         return new Config.Policy(
                 roles(policy.section("roles", "a mapping of role name to its allow list (e.g. admin: {allow: [\"10.0.0.0/16:22\"]})")),
+                policy.bool("allow_public_targets", false),
                 policy.listOr("private_networks", DEFAULT_PRIVATE_NETWORKS, PolicyReader::cidr),
                 policy.listOr("deny", List.of(), PolicyReader::cidr),
                 policy.bool("unsafe_allow_loopback", false),

@@ -20,6 +20,7 @@ class ConfigDefaultsTest {
         assertThat(config.identity().iam().enabled()).isFalse();
         assertThat(config.identity().certificates().authorities()).isEmpty();
         assertThat(config.policy().unsafeAllowLoopback()).isFalse();
+        assertThat(config.policy().allowPublicTargets()).isFalse();
     }
 
     @Test
@@ -66,7 +67,8 @@ class ConfigDefaultsTest {
         assertThat(c.policy().idleTimeout()).isEqualTo(Duration.ofMinutes(30));
         assertThat(c.policy().maxSessionDuration()).isEqualTo(Duration.ofHours(12));
 
-        assertThat(c.limits()).isEqualTo(new Config.Limits(100, Duration.ofSeconds(30), 6, Duration.ofSeconds(30)));
+        assertThat(c.limits()).isEqualTo(new Config.Limits(100, 10, Duration.ofSeconds(30), 6, Duration.ofSeconds(30),
+                Duration.ofSeconds(10), List.of(), 64, 256, Duration.ofSeconds(2), 85));
 
         assertThat(c.audit().file()).isEmpty();
         assertThat(c.audit().stdout()).isFalse();
