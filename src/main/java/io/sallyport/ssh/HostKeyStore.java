@@ -1,12 +1,15 @@
 package io.sallyport.ssh;
 
+import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
-import java.io.OutputStream;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
@@ -14,6 +17,7 @@ import java.nio.file.attribute.PosixFilePermission;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.security.GeneralSecurityException;
 import java.security.KeyPair;
+import java.security.PublicKey;
 import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.List;
@@ -24,6 +28,8 @@ import org.apache.sshd.common.config.keys.writer.openssh.OpenSSHKeyPairResourceW
 import org.apache.sshd.common.keyprovider.KeyPairProvider;
 import org.apache.sshd.common.util.io.resource.PathResource;
 import org.apache.sshd.common.util.security.SecurityUtils;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Loads the server's host keys, generating an ed25519 key on first start.
@@ -31,9 +37,19 @@ import org.apache.sshd.common.util.security.SecurityUtils;
  * <p>Unlike MINA's {@code SimpleGeneratorHostKeyProvider}, a key file that exists but cannot be
  * read is an error, never a reason to generate a new key: silently replacing a host key would make
  * every client see a "host key changed" warning and train engineers to ignore it.
+ *
+ * <p>Several processes may start at once on the same missing key (a restart overlapping a start,
+ * an image booting with two units, a test harness). Each generates a candidate into its own
+ * temporary file and publishes it with a hard link, which fails when the name exists: exactly one
+ * candidate becomes the key, nothing is ever overwritten, and every process then serves the key it
+ * reads back from disk, never the one it merely generated. The {@code .pub} beside it is derived
+ * from that key on disk.
  */
 public final class HostKeyStore {
+    private static final Logger log = LoggerFactory.getLogger(HostKeyStore.class);
     private static final Set<PosixFilePermission> OWNER_ONLY = PosixFilePermissions.fromString("rw-------");
+    private static final Set<PosixFilePermission> PUBLIC = PosixFilePermissions.fromString("rw-r--r--");
+    private static final String HOST_KEY_COMMENT = "sallyport host key";
 
     private HostKeyStore() {}
 
@@ -44,10 +60,22 @@ public final class HostKeyStore {
         }
     }
 
+    /**
+     * The key in each file, generating the files that do not exist. What is returned is always
+     * what is on disk: when another process creates the same file first, its key is the one served.
+     */
     public static List<KeyPair> loadOrGenerate(List<Path> files) throws HostKeyException {
         List<KeyPair> keys = new ArrayList<>();
         for (Path file : files) {
-            keys.add(Files.exists(file) ? load(file) : generate(file));
+            boolean created = false;
+            if (Files.notExists(file, LinkOption.NOFOLLOW_LINKS)) {
+                created = createIfAbsent(file, HOST_KEY_COMMENT);
+            }
+            KeyPair pair = load(file);
+            writePublicKey(file, pair.getPublic(), HOST_KEY_COMMENT);
+            log.info("host key {} ({}): {} {}", file, created ? "generated" : "loaded",
+                    KeyUtils.getKeyType(pair.getPublic()), KeyUtils.getFingerPrint(pair.getPublic()));
+            keys.add(pair);
         }
         return keys;
     }
@@ -80,42 +108,126 @@ public final class HostKeyStore {
         }
     }
 
-    static KeyPair generate(Path file) throws HostKeyException {
-        return generateKeyFile(file, "sallyport host key");
+    /**
+     * Writes a new ed25519 key pair: {@code file} in OpenSSH format with mode 0600, and
+     * {@code file.pub} with the public key line. Fails if {@code file} already exists, also when
+     * another process creates it at the same moment.
+     */
+    public static KeyPair generateKeyFile(Path file, String comment) throws HostKeyException {
+        if (!createIfAbsent(file, comment)) {
+            throw new HostKeyException("key file " + file + " already exists; it is never overwritten");
+        }
+        KeyPair pair = load(file);
+        writePublicKey(file, pair.getPublic(), comment);
+        return pair;
     }
 
     /**
-     * Writes a new ed25519 key pair: {@code file} in OpenSSH format with mode 0600, and
-     * {@code file.pub} with the public key line. Fails if {@code file} already exists.
+     * Generates a key into a temporary file of its own in the same directory (mode 0600 from
+     * creation, fsynced), then links it to {@code file}. {@code link(2)} fails when the name
+     * exists, so of several processes racing here exactly one wins and the others find its key;
+     * a crash at any point leaves either no key or a whole one, never a torn file.
+     *
+     * @return true when this call created {@code file}, false when it already existed
      */
-    public static KeyPair generateKeyFile(Path file, String comment) throws HostKeyException {
+    static boolean createIfAbsent(Path file, String comment) throws HostKeyException {
+        Path dir = file.toAbsolutePath().getParent();
+        Path tmp = null;
         try {
-            Path dir = file.toAbsolutePath().getParent();
             Files.createDirectories(dir);
-            if (Files.exists(file)) {
-                throw new FileAlreadyExistsException(file.toString());
-            }
             KeyPair pair = KeyUtils.generateKeyPair(KeyPairProvider.SSH_ED25519, 256);
-            // Write next to the target and move into place, so a crash never leaves a torn key
-            // file that a later start would refuse.
-            Path tmp = dir.resolve("." + file.getFileName() + ".tmp");
-            Files.deleteIfExists(tmp);
-            Files.createFile(tmp, PosixFilePermissions.asFileAttribute(OWNER_ONLY));
-            try (OutputStream out = Files.newOutputStream(tmp, StandardOpenOption.WRITE, StandardOpenOption.TRUNCATE_EXISTING)) {
-                OpenSSHKeyPairResourceWriter.INSTANCE.writePrivateKey(pair, comment, null, out);
-            }
+            ByteArrayOutputStream key = new ByteArrayOutputStream();
+            OpenSSHKeyPairResourceWriter.INSTANCE.writePrivateKey(pair, comment, null, key);
+            tmp = Files.createTempFile(dir, "." + file.getFileName() + ".", ".tmp", PosixFilePermissions.asFileAttribute(OWNER_ONLY));
+            writeSynced(tmp, key.toByteArray());
             try {
-                Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE);
-            } catch (AtomicMoveNotSupportedException e) {
-                Files.move(tmp, file);
+                Files.createLink(file, tmp);
+            } catch (FileAlreadyExistsException e) {
+                return false;
+            } catch (UnsupportedOperationException e) {
+                throw new IOException("the file system of " + dir + " has no hard links, which creating a key without a race needs");
             }
-            Path pub = file.resolveSibling(file.getFileName() + ".pub");
-            Files.writeString(pub, PublicKeyEntry.toString(pair.getPublic()) + " " + comment + "\n", StandardCharsets.US_ASCII);
-            return pair;
-        } catch (FileAlreadyExistsException e) {
-            throw new HostKeyException("key file " + file + " already exists; it is never overwritten");
+            syncDirectory(dir);
+            return true;
         } catch (IOException | GeneralSecurityException e) {
             throw new HostKeyException("cannot generate key " + file + ": " + e.getMessage());
+        } finally {
+            deleteQuietly(tmp);
+        }
+    }
+
+    /**
+     * Makes {@code file.pub} hold the public half of the key on disk. A {@code .pub} that already
+     * holds that key is left alone (whatever its comment); a missing or different one is written
+     * through a temporary file and an atomic rename, so a reader never sees half a line. The
+     * server does not need the {@code .pub}: when it cannot be written, that is a warning.
+     */
+    private static void writePublicKey(Path file, PublicKey key, String comment) {
+        Path pub = file.resolveSibling(file.getFileName() + ".pub");
+        String expected = PublicKeyEntry.toString(key);
+        String existing = null;
+        try {
+            existing = Files.readString(pub, StandardCharsets.US_ASCII);
+            if (sameKey(existing, expected)) {
+                return;
+            }
+        } catch (NoSuchFileException e) {
+            // written below
+        } catch (IOException e) {
+            log.warn("{} cannot be read ({}); it is left as it is", pub, e.getMessage());
+            return;
+        }
+        Path tmp = null;
+        try {
+            tmp = Files.createTempFile(pub.toAbsolutePath().getParent(), "." + pub.getFileName() + ".", ".tmp",
+                    PosixFilePermissions.asFileAttribute(PUBLIC));
+            writeSynced(tmp, (expected + " " + comment + "\n").getBytes(StandardCharsets.US_ASCII));
+            Files.move(tmp, pub, StandardCopyOption.ATOMIC_MOVE);
+            syncDirectory(pub.toAbsolutePath().getParent());
+            if (existing != null) {
+                log.warn("{} held a different key than {}; rewritten from the key on disk", pub, file);
+            }
+        } catch (IOException | RuntimeException e) {
+            log.warn("cannot write {} ({}); the server runs without it", pub, e.getMessage());
+        } finally {
+            deleteQuietly(tmp);
+        }
+    }
+
+    /** Compares key type and key data, ignoring the comment. */
+    private static boolean sameKey(String pubFile, String expected) {
+        String[] have = pubFile.trim().split("\\s+");
+        String[] want = expected.trim().split("\\s+");
+        return have.length >= 2 && have[0].equals(want[0]) && have[1].equals(want[1]);
+    }
+
+    private static void writeSynced(Path file, byte[] bytes) throws IOException {
+        try (FileChannel ch = FileChannel.open(file, StandardOpenOption.WRITE, StandardOpenOption.TRUNCATE_EXISTING)) {
+            ByteBuffer buf = ByteBuffer.wrap(bytes);
+            while (buf.hasRemaining()) {
+                ch.write(buf);
+            }
+            ch.force(true);
+        }
+    }
+
+    /** Makes a new directory entry durable; not every platform can open a directory for this. */
+    private static void syncDirectory(Path dir) {
+        try (FileChannel ch = FileChannel.open(dir, StandardOpenOption.READ)) {
+            ch.force(true);
+        } catch (IOException | RuntimeException e) {
+            log.debug("cannot fsync directory {}: {}", dir, e.toString());
+        }
+    }
+
+    private static void deleteQuietly(Path file) {
+        if (file == null) {
+            return;
+        }
+        try {
+            Files.deleteIfExists(file);
+        } catch (IOException e) {
+            log.warn("cannot remove temporary file {}: {}", file, e.getMessage());
         }
     }
 }

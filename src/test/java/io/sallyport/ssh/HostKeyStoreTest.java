@@ -7,7 +7,15 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.security.KeyPair;
+import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.CyclicBarrier;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
+import org.apache.sshd.common.config.keys.PublicKeyEntry;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -70,5 +78,77 @@ class HostKeyStoreTest {
 
         assertThatThrownBy(() -> HostKeyStore.generateKeyFile(file, "x")).hasMessageContaining("never overwritten");
         assertThat(Files.readString(file)).isEqualTo("precious");
+    }
+
+    /**
+     * Three servers started at once on the same missing key path: each used to generate its own
+     * key and move it over the others', so one served a key that was no longer on disk, the
+     * {@code .pub} could belong to yet another, and one died on a vanished temporary file. Many
+     * rounds, since a race does not lose every time.
+     */
+    @Test
+    void serversStartingTogetherOnAMissingHostKeyAllServeTheOneKeyOnDisk() throws Exception {
+        int racers = 3;
+        ExecutorService pool = Executors.newFixedThreadPool(racers);
+        try {
+            for (int round = 0; round < 30; round++) {
+                Path file = dir.resolve("round" + round + "/ssh_host_ed25519_key");
+                CyclicBarrier start = new CyclicBarrier(racers);
+                List<Future<KeyPair>> served = new ArrayList<>();
+                for (int i = 0; i < racers; i++) {
+                    served.add(pool.submit(() -> {
+                        start.await(10, TimeUnit.SECONDS);
+                        return HostKeyStore.loadOrGenerate(List.of(file)).get(0);
+                    }));
+                }
+                List<String> keys = new ArrayList<>();
+                for (Future<KeyPair> f : served) {
+                    keys.add(PublicKeyEntry.toString(f.get(20, TimeUnit.SECONDS).getPublic()));
+                }
+                String onDisk = PublicKeyEntry.toString(HostKeyStore.load(file).getPublic());
+                assertThat(keys).as("round %d: every server serves the key on disk", round).containsOnly(onDisk);
+                assertThat(publicLine(file)).as("round %d: the .pub is the key on disk", round).isEqualTo(onDisk);
+                assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(file))).isEqualTo("rw-------");
+                try (Stream<Path> left = Files.list(file.getParent())) {
+                    assertThat(left.map(p -> p.getFileName().toString()))
+                            .as("no temporary files left behind").containsExactlyInAnyOrder("ssh_host_ed25519_key", "ssh_host_ed25519_key.pub");
+                }
+            }
+        } finally {
+            pool.shutdownNow();
+        }
+    }
+
+    @Test
+    void pubThatNamesAnotherKeyIsRewrittenFromTheKeyOnDisk() throws Exception {
+        Path file = dir.resolve("key");
+        KeyPair key = HostKeyStore.loadOrGenerate(List.of(file)).get(0);
+        HostKeyStore.generateKeyFile(dir.resolve("other"), "other");
+        Files.copy(dir.resolve("other.pub"), dir.resolve("key.pub"), java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+
+        KeyPair again = HostKeyStore.loadOrGenerate(List.of(file)).get(0);
+
+        assertThat(again.getPublic()).isEqualTo(key.getPublic());
+        assertThat(publicLine(file)).isEqualTo(PublicKeyEntry.toString(key.getPublic()));
+    }
+
+    @Test
+    void missingPubBesideAnExistingKeyIsWrittenAndAMatchingOneIsLeftAlone() throws Exception {
+        Path file = dir.resolve("key");
+        KeyPair key = HostKeyStore.loadOrGenerate(List.of(file)).get(0);
+        Path pub = dir.resolve("key.pub");
+        Files.delete(pub);
+
+        HostKeyStore.loadOrGenerate(List.of(file));
+        assertThat(publicLine(file)).isEqualTo(PublicKeyEntry.toString(key.getPublic()));
+
+        Files.writeString(pub, PublicKeyEntry.toString(key.getPublic()) + " root@build-host\n");
+        HostKeyStore.loadOrGenerate(List.of(file));
+        assertThat(Files.readString(pub)).as("same key, the operator's comment kept").endsWith(" root@build-host\n");
+    }
+
+    private static String publicLine(Path key) throws Exception {
+        String[] f = Files.readString(key.resolveSibling(key.getFileName() + ".pub")).trim().split("\\s+");
+        return f[0] + " " + f[1];
     }
 }
