@@ -93,7 +93,7 @@ public final class BastionServer implements AutoCloseable {
         Config.CryptoProfile crypto = config.crypto();
         ServerBuilder builder = ServerBuilder.builder()
                 .factory(Server::new)
-                .keyExchangeFactories(org.apache.sshd.common.NamedFactory.setUpTransformedFactories(false, CryptoProfiles.keyExchanges(crypto), ServerBuilder.DH2KEX))
+                .keyExchangeFactories(CryptoProfiles.serverKeyExchanges(crypto))
                 .cipherFactories(new ArrayList<>(CryptoProfiles.ciphers(crypto)))
                 .macFactories(new ArrayList<>(CryptoProfiles.macs(crypto)))
                 .signatureFactories(new ArrayList<>(CryptoProfiles.signatures(crypto)))

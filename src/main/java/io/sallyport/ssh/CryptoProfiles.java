@@ -8,8 +8,10 @@ import org.apache.sshd.common.NamedResource;
 import org.apache.sshd.common.cipher.BuiltinCiphers;
 import org.apache.sshd.common.cipher.CipherFactory;
 import org.apache.sshd.common.kex.BuiltinDHFactories;
+import org.apache.sshd.common.kex.KeyExchangeFactory;
 import org.apache.sshd.common.mac.BuiltinMacs;
 import org.apache.sshd.common.signature.BuiltinSignatures;
+import org.apache.sshd.server.kex.DHGServer;
 
 /**
  * The SSH algorithms of each {@code crypto} profile (SPEC §6), in preference order.
@@ -21,8 +23,10 @@ import org.apache.sshd.common.signature.BuiltinSignatures;
  * negotiated by MINA whenever the client offers it.
  *
  * <p>{@code compat} adds, for older clients: ECDH on NIST curves (OpenSSH 5.7+ without
- * curve25519), diffie-hellman-group16/18-sha512 and group-exchange-sha256 (PuTTY, old libssh),
- * and non-ETM hmac-sha2 MACs. Still never SHA-1, CBC, RC4, 3DES, group1/group14.
+ * curve25519), diffie-hellman-group16/18-sha512 (4096 and 8192 bits) and group-exchange-sha256
+ * (PuTTY, old libssh) with groups of 4096 bits or more only ({@link GroupExchangeServer}), and
+ * non-ETM hmac-sha2 MACs. Still never SHA-1, CBC, RC4, 3DES, group1/group14, nor any
+ * finite-field group below 4096 bits.
  */
 public final class CryptoProfiles {
     private CryptoProfiles() {}
@@ -47,6 +51,18 @@ public final class CryptoProfiles {
             out.add(BuiltinDHFactories.dhg18_512);
         }
         return supported(out);
+    }
+
+    /**
+     * The server side of {@link #keyExchanges}: MINA's, except that group exchange is
+     * {@link GroupExchangeServer}, which serves no group below {@value GroupExchangeServer#MIN_BITS} bits.
+     */
+    public static List<KeyExchangeFactory> serverKeyExchanges(CryptoProfile profile) {
+        List<KeyExchangeFactory> out = new ArrayList<>();
+        for (BuiltinDHFactories dh : keyExchanges(profile)) {
+            out.add(dh.isGroupExchange() ? GroupExchangeServer.factory(dh) : DHGServer.newFactory(dh));
+        }
+        return out;
     }
 
     /**

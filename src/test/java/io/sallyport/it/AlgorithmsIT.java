@@ -3,6 +3,7 @@ package io.sallyport.it;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.sallyport.net.TargetResolver;
+import io.sallyport.testing.GroupExchangeProbe;
 import io.sallyport.testing.OpenSsh;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -16,7 +17,9 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.CsvSource;
 import org.junit.jupiter.params.provider.MethodSource;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * Reads the algorithms each crypto profile offers off a live server, through the OpenSSH client's
@@ -84,6 +87,72 @@ class AlgorithmsIT {
             for (String banned : List.of("sha1", "cbc", "diffie-hellman-group1-", "diffie-hellman-group14", "ssh-rsa,", "zlib", "3des", "arcfour")) {
                 assertThat(String.join(",", offered.values().stream().map(v -> String.join(",", v) + ",").toList()))
                         .as("profile %s offers nothing with %s", profile, banned).doesNotContain(banned);
+            }
+        }
+    }
+
+    /**
+     * Under {@code compat}, group exchange used to hand the stock client a 3072-bit group when it
+     * negotiated AES-128-GCM (it then asks for {@code 2048<3072<8192}) and any client asking for
+     * {@code n 2048} a 2048-bit one; SPEC §6 allows no finite-field group below 3072 bits, the
+     * README promises 4096. The client's own account ({@code -vvv}) shows what it asked and that
+     * the exchange completed; {@link GroupExchangeProbe} repeats its request and measures the group.
+     */
+    @ParameterizedTest(name = "{0}")
+    @ValueSource(strings = {"aes128-gcm@openssh.com", "aes256-gcm@openssh.com", "chacha20-poly1305@openssh.com"})
+    void compatGroupExchangeGivesTheStockClientAGroupOfAtLeast4096Bits(String cipher) throws Exception {
+        Path work = Files.createDirectories(dir.resolve("gex-" + cipher.replaceAll("[^a-z0-9]", "")));
+        try (BastionFixture bastion = BastionFixture.start(work, "crypto: compat\n", TargetResolver.system())) {
+            Path knownHosts = work.resolve("known_hosts");
+            OpenSsh.addKnownHost(knownHosts, "127.0.0.1", bastion.port(), bastion.hostKeyLine());
+            OpenSsh ssh = OpenSsh.config()
+                    .host(OpenSsh.host("b").hostName("127.0.0.1").port(bastion.port()).user("probe")
+                            .identityFile(key).userKnownHostsFile(knownHosts).strictHostKeyChecking("yes"))
+                    .writeTo(work.resolve("ssh_config"));
+            OpenSsh.Result r = ssh.run(List.of("-vvv", "-N", "-o", "KexAlgorithms=diffie-hellman-group-exchange-sha256",
+                    "-c", cipher, "b"), new byte[0], Duration.ofSeconds(60));
+
+            assertThat(r.stderr()).contains("kex: algorithm: diffie-hellman-group-exchange-sha256");
+            java.util.regex.Matcher asked = java.util.regex.Pattern
+                    .compile("SSH2_MSG_KEX_DH_GEX_REQUEST\\((\\d+)<(\\d+)<(\\d+)\\) sent").matcher(r.stderr());
+            assertThat(asked.find()).as(r.stderr()).isTrue();
+            // The key exchange completed: the client went on to authenticate (the probe key is unknown).
+            assertThat(r.stderr()).as(r.stderr()).contains("SSH2_MSG_SERVICE_ACCEPT received");
+
+            GroupExchangeProbe.Answer same = GroupExchangeProbe.ask("127.0.0.1", bastion.port(),
+                    Integer.parseInt(asked.group(1)), Integer.parseInt(asked.group(2)), Integer.parseInt(asked.group(3)),
+                    Duration.ofSeconds(60));
+            assertThat(same.groupBits().orElse(0)).as("the client asked %s; the server answered with %s", asked.group(), same)
+                    .isGreaterThanOrEqualTo(4096);
+        }
+    }
+
+    /**
+     * What a client asks for cannot lower the floor: a request that allows 4096 bits or more is
+     * answered with such a group (MINA's moduli hold 4096, 6144, 7680 and 8192 bits); one whose
+     * {@code max} is below 4096 gets no group at all, never a smaller one.
+     */
+    @ParameterizedTest(name = "min {0}, n {1}, max {2}")
+    @CsvSource({
+            "2048, 2048, 8192, 4096",
+            "1024, 1024, 8192, 4096",
+            "2048, 3072, 8192, 4096",
+            "2048, 8192, 8192, 8192",
+            "4096, 4096, 4096, 4096",
+            "2048, 2048, 2048, 0",
+            "1024, 2048, 3072, 0",
+            "3072, 3072, 4095, 0"})
+    void compatGroupExchangeNeverServesAGroupBelow4096BitsWhateverTheClientAsks(int min, int n, int max, int expectedBits)
+            throws Exception {
+        Path work = Files.createDirectories(dir.resolve("gex-" + min + "-" + n + "-" + max));
+        try (BastionFixture bastion = BastionFixture.start(work, "crypto: compat\n", TargetResolver.system())) {
+            GroupExchangeProbe.Answer answer = GroupExchangeProbe.ask("127.0.0.1", bastion.port(), min, n, max,
+                    Duration.ofSeconds(60));
+
+            if (expectedBits == 0) {
+                assertThat(answer.groupBits()).as(answer.description()).isEmpty();
+            } else {
+                assertThat(answer.groupBits()).as(answer.description()).hasValue(expectedBits);
             }
         }
     }
