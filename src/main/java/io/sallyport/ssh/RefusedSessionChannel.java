@@ -1,33 +1,28 @@
 package io.sallyport.ssh;
 
 import io.sallyport.audit.AuditEvent;
-import io.sallyport.net.Printable;
 import java.io.IOException;
 import java.util.List;
-import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import org.apache.sshd.common.channel.Channel;
 import org.apache.sshd.common.channel.ChannelFactory;
 import org.apache.sshd.common.channel.ChannelRequestHandler;
-import org.apache.sshd.common.util.buffer.Buffer;
+import org.apache.sshd.common.channel.RequestHandler;
 import org.apache.sshd.server.channel.AbstractServerChannel;
 import org.apache.sshd.server.session.ServerSession;
 
 /**
- * A {@code session} channel that refuses everything asked of it: shell, exec, subsystems, agent
- * and X11 forwarding. The channel itself opens so that the client says which of those it wanted,
- * and the {@code request.reject} event can name it; no request ever succeeds, and no byte sent on
- * it goes anywhere.
+ * A {@code session} channel that refuses everything asked of it: shell, exec, subsystems, a
+ * terminal, environment variables, agent and X11 forwarding. The channel itself opens so that the
+ * client says which of those it wanted, and the {@code request.reject} event can name it; no
+ * request ever succeeds, and no byte sent on it goes anywhere.
+ *
+ * <p>Which requests are audited is {@link SessionChannelRequest}'s decision. Each kind is audited
+ * once per channel: a client repeating a request (a thousand {@code env} requests, an unknown
+ * request in a loop) cannot flood the audit trail, and the first one already says what it wanted.
  */
 final class RefusedSessionChannel extends AbstractServerChannel {
-    /** Channel requests worth an audit event, with the name the event uses. */
-    private static final Map<String, String> AUDITED = Map.of(
-            "shell", "shell",
-            "exec", "exec",
-            "subsystem", "subsystem",
-            "auth-agent-req@openssh.com", "agent",
-            "auth-agent-req", "agent",
-            "x11-req", "x11");
-
     /**
      * Like OpenSSH's {@code MaxSessions} default: more open session channels than this on one
      * connection are refused at open. Each is harmless, but one client could otherwise hold any
@@ -65,27 +60,19 @@ final class RefusedSessionChannel extends AbstractServerChannel {
         super("", List.of(refuseAll(context)), null);
     }
 
+    /** One handler per channel: it remembers which kinds of request this channel has had audited. */
     private static ChannelRequestHandler refuseAll(BastionContext context) {
-        return (channel, request, wantReply, buffer) -> {
-            String what = AUDITED.get(request);
-            if (what != null) {
+        Set<String> audited = ConcurrentHashMap.newKeySet();
+        return (channel, type, wantReply, buffer) -> {
+            SessionChannelRequest.of(type, buffer).ifPresent(request -> {
                 SessionState state = SessionState.of((ServerSession) channel.getSession());
-                if (state != null) {
-                    String detail = what.equals("subsystem") ? subsystemName(buffer) : what;
+                if (state != null && audited.add(request.request())) {
                     context.auditor().emit(new AuditEvent.RequestReject(state.id, state.user().orElse(null), state.client,
-                            what, detail + " is not available on a jump server; use ssh -J or ssh -W"));
+                            request.request(), request.reason()));
                 }
-            }
-            return org.apache.sshd.common.channel.RequestHandler.Result.ReplyFailure;
+            });
+            return RequestHandler.Result.ReplyFailure;
         };
-    }
-
-    private static String subsystemName(Buffer buffer) {
-        try {
-            return "subsystem " + Printable.of(buffer.getString());
-        } catch (RuntimeException e) {
-            return "subsystem";
-        }
     }
 
     @Override
