@@ -25,7 +25,7 @@ final class GroupExchangeServer extends DHGEXServer {
     /**
      * The smallest group served. 3072 bits is the usual floor for 128-bit security (NIST SP 800-57);
      * 4096 is the size of the smallest fixed group {@code compat} offers ({@code group16}), and
-     * every OpenSSH and PuTTY release asks for a maximum of 8192, so no real client is turned away.
+     * OpenSSH and PuTTY ask for groups of up to 8192 bits, so they are still served.
      */
     static final int MIN_BITS = 4096;
 

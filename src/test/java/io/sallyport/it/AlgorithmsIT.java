@@ -129,7 +129,7 @@ class AlgorithmsIT {
 
     /**
      * What a client asks for cannot lower the floor: a request that allows 4096 bits or more is
-     * answered with such a group (MINA's moduli hold 4096, 6144, 7680 and 8192 bits); one whose
+     * answered with such a group (MINA's moduli hold 4096, 6144, 7670 and 8192 bits); one whose
      * {@code max} is below 4096 gets no group at all, never a smaller one.
      */
     @ParameterizedTest(name = "min {0}, n {1}, max {2}")
