@@ -198,10 +198,12 @@ public final class Spool implements AutoCloseable {
 
     private final SpoolCursorFile cursorFile;
 
-    /** Touched only by the writer thread. {@code activeChannel} is null after a roll that could not start the next segment. */
+    /**
+     * Touched only by the writer thread: the segment being written, its bookkeeping and its file.
+     * {@code activeFile} is null after a roll that sealed the old segment but could not start the next.
+     */
     private Segment active;
-    private SpoolFile activeChannel;
-    /** Every segment creation takes a new number, so a file left by a failed one never blocks the next. */
+    private ActiveSegmentFile activeFile;
     private long nextSegment;
     private final ByteBuffer writeBuffer = ByteBuffer.allocate(MAX_WRITE_BYTES + SpoolSegment.frameSize(SpoolSegment.MAX_PAYLOAD));
     private final Thread writer;
@@ -668,7 +670,7 @@ public final class Spool implements AutoCloseable {
      * {@code from}, and the chunks before stay written exactly once.
      */
     private int writeChunk(List<Append> admitted, int from) throws IOException {
-        if (activeChannel == null) {
+        if (activeFile == null) {
             startSegment(); // an earlier roll sealed the old segment but could not start the next
         } else if (active.records > 0 && active.size + admitted.get(from).frameSize() > segmentBytes) {
             rollSegment();
@@ -685,11 +687,7 @@ public final class Spool implements AutoCloseable {
         }
         writeBuffer.flip();
         int bytes = writeBuffer.remaining();
-        long at = active.size;
-        while (writeBuffer.hasRemaining()) {
-            at += activeChannel.write(writeBuffer, at);
-        }
-        activeChannel.force(false);
+        activeFile.append(writeBuffer);
         lock.lock();
         try {
             active.size += bytes;
@@ -711,12 +709,11 @@ public final class Spool implements AutoCloseable {
      * after a restart, or, if they hold whole frames, shipped twice: at least once.)
      */
     private void recoverActiveSegment() {
-        if (activeChannel == null) {
+        if (activeFile == null) {
             return;
         }
         try {
-            activeChannel.truncate(active.size);
-            activeChannel.force(false);
+            activeFile.cutBack();
         } catch (IOException | RuntimeException e) {
             sealActive();
         }
@@ -738,49 +735,32 @@ public final class Spool implements AutoCloseable {
         }
     }
 
+    /** Every creation takes a new number, so a file left by a failed one never blocks the next. */
     private void startSegment() throws IOException {
-        long number = nextSegment++;
-        Path p = dir.resolve(SpoolSegment.fileName(number));
-        SpoolFile ch = store.create(p);
-        try {
-            ByteBuffer header = ByteBuffer.wrap(SpoolSegment.HEADER);
-            while (header.hasRemaining()) {
-                ch.write(header, header.position());
-            }
-            ch.force(true);
-            store.syncDirectory(dir);
-        } catch (IOException e) {
-            try {
-                ch.close();
-                store.delete(p);
-            } catch (IOException again) {
-                // A header-less file is deleted at the next start; numbers move on meanwhile.
-            }
-            throw e;
-        }
-        Segment s = new Segment(number, p, SpoolSegment.HEADER_SIZE, 0, false);
+        ActiveSegmentFile f = ActiveSegmentFile.create(store, dir, nextSegment++);
+        Segment s = new Segment(f.number(), f.path(), f.durableSize(), 0, false);
         lock.lock();
         try {
-            segments.put(number, s);
+            segments.put(s.number, s);
             diskBytes += s.size;
             if (cursor == null) {
-                cursor = SpoolPosition.startOf(number);
+                cursor = SpoolPosition.startOf(s.number);
             }
         } finally {
             lock.unlock();
         }
         active = s;
-        activeChannel = ch;
+        activeFile = f;
     }
 
     private void closeActive() {
-        if (activeChannel != null) {
+        if (activeFile != null) {
             try {
-                activeChannel.close();
+                activeFile.close();
             } catch (IOException e) {
                 log.warn("closing audit spool segment {}: {}", active.path, e.toString());
             }
-            activeChannel = null;
+            activeFile = null;
         }
     }
 
