@@ -111,6 +111,7 @@ final class FaultySpoolStore implements SpoolStore {
             checkAlive("create");
             if (full) {
                 failures.incrementAndGet();
+                record("create failed " + file.getFileName());
                 throw new IOException(ENOSPC);
             }
         }

@@ -144,6 +144,25 @@ class SpoolFailureTest {
     }
 
     @Test
+    void diskFullJustAsTheNextSegmentStartsLosesAndDuplicatesNothing() throws Exception {
+        Spool s = spool(64 << 10, Config.SpoolFullAction.REFUSE_NEW_SESSIONS); // 4 KiB segments: 15 events fill one
+        appendDurably(s, 0, 15);
+        store.diskFull(true); // the next event needs a new segment, and the new file cannot be made
+
+        Spool.Append waiting = s.append(1_015, event(15));
+        await(() -> store.failures() >= 3);
+        assertThat(store.operations()).contains("create failed " + SpoolSegment.fileName(2));
+        store.diskFull(false);
+
+        assertThat(waiting.awaitDurable(WAIT)).isTrue();
+        appendDurably(s, 16, 20);
+        assertThat(SpoolFiles.lines(dir)).containsExactlyElementsOf(events(0, 20));
+        assertThat(ids(s.read(100, MIB).records())).containsExactlyElementsOf(ids(0, 20));
+        assertThat(s.status().discardedEvents()).isZero();
+        assertThat(s.status().appendedEvents()).isEqualTo(20);
+    }
+
+    @Test
     void tornFrameAtTheTailIsSkippedOnRestartAndEverythingDurableIsKept() throws Exception {
         Spool s = spool(64 * MIB, Config.SpoolFullAction.REFUSE_NEW_SESSIONS);
         appendDurably(s, 0, 5);
