@@ -283,69 +283,17 @@ public final class Spool implements AutoCloseable {
     // ---- recovery -------------------------------------------------------------------------------
 
     private void recover() throws IOException {
-        for (Path p : store.list(dir, "*.seg")) {
-            long number = SpoolSegment.numberOf(p.getFileName().toString());
-            if (number < 0) {
-                continue;
-            }
-            long size;
-            byte[] head;
-            try (SpoolFile ch = store.openForRead(p)) {
-                size = ch.size();
-                head = new byte[(int) Math.min(size, SpoolSegment.HEADER_SIZE)];
-                ByteBuffer b = ByteBuffer.wrap(head);
-                while (b.hasRemaining() && ch.read(b, b.position()) > 0) {
-                    // the header is 8 bytes
-                }
-            }
-            if (!SpoolSegment.hasHeader(head)) {
-                if (size <= SpoolSegment.HEADER_SIZE) {
-                    // Created but not yet written when the process died: nothing in it.
-                    store.delete(p);
-                } else {
-                    Path aside = p.resolveSibling(p.getFileName() + ".unreadable");
-                    store.move(p, aside);
-                    log.error("audit spool segment {} has no spool header; moved aside to {} and not shipped", p, aside);
-                }
-                continue;
-            }
-            segments.put(number, new Segment(number, p, size, 0, true));
-            diskBytes += size;
+        SpoolRecovery.Recovered r = SpoolRecovery.read(store, dir, cursorFile);
+        for (SpoolRecovery.Found f : r.segments()) {
+            segments.put(f.number(), new Segment(f.number(), f.path(), f.size(), f.records(), true));
+            diskBytes += f.size();
         }
-        cursor = cursorFile.read();
-        if (!segments.isEmpty()) {
-            long first = segments.firstKey();
-            if (cursor == null || cursor.segment() < first) {
-                cursor = SpoolPosition.startOf(first);
-            } else if (!segments.containsKey(cursor.segment()) && cursor.segment() < segments.lastKey()) {
-                cursor = SpoolPosition.startOf(segments.ceilingKey(cursor.segment()));
-            }
-            // A cursor past the last segment means all of them were shipped; they are deleted below.
-        }
-        long unshipped = 0;
-        for (Segment s : segments.values()) {
-            try (SpoolFile ch = store.openForRead(s.path)) {
-                SpoolSegment.Scan all = SpoolSegment.scanAll(ch, SpoolSegment.HEADER_SIZE, s.size, false);
-                s.records = all.count();
-                if (all.skippedBytes() > 0) {
-                    log.warn("audit spool segment {}: {} damaged bytes skipped (a record torn by a crash)", s.path,
-                            all.skippedBytes());
-                    skippedBytes += all.skippedBytes();
-                }
-                if (cursor != null && s.number == cursor.segment()) {
-                    long before = SpoolSegment.scanAll(ch, SpoolSegment.HEADER_SIZE, Math.min(cursor.offset(), s.size),
-                            false).count();
-                    cursor = new SpoolPosition(cursor.segment(), cursor.offset(), before);
-                    unshipped += s.records - before;
-                } else if (cursor != null && s.number > cursor.segment()) {
-                    unshipped += s.records;
-                }
-            }
-        }
+        cursor = r.cursor();
+        skippedBytes += r.skippedBytes();
         deleteShippedSegments();
         if (!segments.isEmpty()) {
             log.info("audit spool {}: {} unshipped events in {} segments from an earlier run, resuming at {}", dir,
-                    unshipped, segments.size(), cursor);
+                    r.unshipped(), segments.size(), cursor);
         }
     }
 
