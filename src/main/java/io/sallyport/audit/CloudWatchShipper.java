@@ -179,7 +179,7 @@ public final class CloudWatchShipper implements AutoCloseable {
                 batch = spool.read(LogEventBatches.MAX_EVENTS, LogEventBatches.MAX_BYTES, LogEventBatches.EVENT_OVERHEAD);
             }
         }
-        for (LogEventBatches.Call call : LogEventBatches.plan(batch.records(), this::streamFor)) {
+        for (LogEventBatches.Call call : LogEventBatches.plan(batch.records(), clock.millis(), this::streamFor)) {
             if (!send(call)) {
                 return true;
             }

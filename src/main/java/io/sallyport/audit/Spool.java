@@ -7,11 +7,9 @@ import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.channels.FileLock;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
@@ -53,6 +51,14 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Each process starts a new segment: segments left by an earlier run are never appended to,
  * so a torn record at their end stays a skipped tail and never sits between good records.
+ *
+ * <p><b>Write failures</b>: events are written in chunks, each fsynced before the next; a chunk
+ * that fails is cut off again (truncated to the last durable byte) and retried, and only the
+ * events not yet durable are written again, so a failure part-way through a group never
+ * duplicates what was already on disk. A full disk is a write failure with a known cause:
+ * {@code refuse_new_sessions} refuses new sessions with that reason until the disk has room,
+ * {@code drop_oldest} deletes the oldest segment to make room. Files are reached through a
+ * {@link SpoolStore} and time through a {@link SpoolClock}, so tests can fail the disk at will.
  */
 public final class Spool implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(Spool.class);
@@ -62,6 +68,8 @@ public final class Spool implements AutoCloseable {
     /** Events queued but not yet written, beyond which appends are discarded (the disk is not keeping up). */
     private static final long MAX_QUEUED_BYTES = 64L << 20;
     private static final Duration WRITE_RETRY = Duration.ofSeconds(1);
+    /** How long a closing spool keeps retrying a failing disk before it gives the queued events up. */
+    private static final Duration GIVE_UP_ON_CLOSE = Duration.ofSeconds(5);
     private static final long CAUGHT_UP_NANOS = Duration.ofMillis(200).toNanos();
 
     /** One event handed to the spool; completes once it is on disk, or when it was discarded. */
@@ -71,11 +79,12 @@ public final class Spool implements AutoCloseable {
         private final byte[] payload;
         private final CompletableFuture<Boolean> done = new CompletableFuture<>();
         private final Spool spool;
-        private final long queuedNanos = System.nanoTime();
+        private final long queuedNanos;
         private boolean delivered;
 
         private Append(Spool spool, long timestamp, String line) {
             this.spool = spool;
+            this.queuedNanos = spool.clock.nanoTime();
             this.timestamp = timestamp;
             this.line = line;
             this.payload = line.getBytes(StandardCharsets.UTF_8);
@@ -155,6 +164,8 @@ public final class Spool implements AutoCloseable {
     }
 
     private final Path dir;
+    private final SpoolStore store;
+    private final SpoolClock clock;
     private final long maxBytes;
     private final long reserveBytes;
     private final long segmentBytes;
@@ -175,6 +186,8 @@ public final class Spool implements AutoCloseable {
     private boolean closing;
     private boolean writeFailing;
     private String writeFailure = "";
+    /** The failing writes are for want of space (then {@code writeFailure} says how much is free). */
+    private boolean diskFull;
     private long slowSinceNanos;
     private boolean slow;
     private long appended;
@@ -185,9 +198,13 @@ public final class Spool implements AutoCloseable {
 
     private final SpoolCursorFile cursorFile;
 
-    /** Touched only by the writer thread. */
+    /**
+     * Touched only by the writer thread: the segment being written, its bookkeeping and its file.
+     * {@code activeFile} is null after a roll that sealed the old segment but could not start the next.
+     */
     private Segment active;
-    private FileChannel activeChannel;
+    private ActiveSegmentFile activeFile;
+    private long nextSegment;
     private final ByteBuffer writeBuffer = ByteBuffer.allocate(MAX_WRITE_BYTES + SpoolSegment.frameSize(SpoolSegment.MAX_PAYLOAD));
     private final Thread writer;
 
@@ -201,19 +218,27 @@ public final class Spool implements AutoCloseable {
      */
     public static Spool open(Path dir, long maxBytes, Config.SpoolFullAction onFull, Consumer<List<Append>> afterWrite)
             throws IOException {
-        return new Spool(dir, maxBytes, onFull, afterWrite);
+        return open(dir, maxBytes, onFull, afterWrite, DiskSpoolStore.INSTANCE, SpoolClock.SYSTEM);
     }
 
-    private Spool(Path dir, long maxBytes, Config.SpoolFullAction onFull, Consumer<List<Append>> afterWrite)
-            throws IOException {
+    /** {@link #open(Path, long, Config.SpoolFullAction, Consumer)} with its files and time given: for tests. */
+    static Spool open(Path dir, long maxBytes, Config.SpoolFullAction onFull, Consumer<List<Append>> afterWrite,
+                      SpoolStore store, SpoolClock clock) throws IOException {
+        return new Spool(dir, maxBytes, onFull, afterWrite, store, clock);
+    }
+
+    private Spool(Path dir, long maxBytes, Config.SpoolFullAction onFull, Consumer<List<Append>> afterWrite,
+                  SpoolStore store, SpoolClock clock) throws IOException {
         this.dir = dir;
+        this.store = store;
+        this.clock = clock;
         this.maxBytes = maxBytes;
         this.reserveBytes = Math.max(1L << 20, Math.min(maxBytes / 8, 64L << 20));
         // drop_oldest gives up a whole segment at a time: keep that a small part of the spool.
         this.segmentBytes = Math.max(4L << 10, Math.min(maxBytes / 16, 16L << 20));
         this.onFull = onFull;
         this.afterWrite = afterWrite;
-        this.cursorFile = new SpoolCursorFile(dir);
+        this.cursorFile = new SpoolCursorFile(store, dir);
         createPrivateDirectory(dir);
         this.lockChannel = FileChannel.open(dir.resolve(LOCK_FILE), StandardOpenOption.CREATE, StandardOpenOption.WRITE);
         FileLock l;
@@ -232,7 +257,8 @@ public final class Spool implements AutoCloseable {
         this.dirLock = l;
         try {
             recover();
-            startSegment(lastSegmentNumber() + 1);
+            nextSegment = lastSegmentNumber() + 1;
+            startSegment();
         } catch (IOException | RuntimeException e) {
             dirLock.release();
             lockChannel.close();
@@ -257,68 +283,17 @@ public final class Spool implements AutoCloseable {
     // ---- recovery -------------------------------------------------------------------------------
 
     private void recover() throws IOException {
-        List<Path> files = new ArrayList<>();
-        try (DirectoryStream<Path> ds = Files.newDirectoryStream(dir, "*.seg")) {
-            ds.forEach(files::add);
+        SpoolRecovery.Recovered r = SpoolRecovery.read(store, dir, cursorFile);
+        for (SpoolRecovery.Found f : r.segments()) {
+            segments.put(f.number(), new Segment(f.number(), f.path(), f.size(), f.records(), true));
+            diskBytes += f.size();
         }
-        for (Path p : files) {
-            long number = SpoolSegment.numberOf(p.getFileName().toString());
-            if (number < 0) {
-                continue;
-            }
-            long size = Files.size(p);
-            byte[] head = new byte[(int) Math.min(size, SpoolSegment.HEADER_SIZE)];
-            try (FileChannel ch = FileChannel.open(p, StandardOpenOption.READ)) {
-                ch.read(ByteBuffer.wrap(head), 0);
-            }
-            if (!SpoolSegment.hasHeader(head)) {
-                if (size <= SpoolSegment.HEADER_SIZE) {
-                    // Created but not yet written when the process died: nothing in it.
-                    Files.deleteIfExists(p);
-                } else {
-                    Path aside = p.resolveSibling(p.getFileName() + ".unreadable");
-                    Files.move(p, aside, StandardCopyOption.REPLACE_EXISTING);
-                    log.error("audit spool segment {} has no spool header; moved aside to {} and not shipped", p, aside);
-                }
-                continue;
-            }
-            segments.put(number, new Segment(number, p, size, 0, true));
-            diskBytes += size;
-        }
-        cursor = cursorFile.read();
-        if (!segments.isEmpty()) {
-            long first = segments.firstKey();
-            if (cursor == null || cursor.segment() < first) {
-                cursor = SpoolPosition.startOf(first);
-            } else if (!segments.containsKey(cursor.segment()) && cursor.segment() < segments.lastKey()) {
-                cursor = SpoolPosition.startOf(segments.ceilingKey(cursor.segment()));
-            }
-            // A cursor past the last segment means all of them were shipped; they are deleted below.
-        }
-        long unshipped = 0;
-        for (Segment s : segments.values()) {
-            try (FileChannel ch = FileChannel.open(s.path, StandardOpenOption.READ)) {
-                SpoolSegment.Scan all = SpoolSegment.scanAll(ch, SpoolSegment.HEADER_SIZE, s.size, false);
-                s.records = all.count();
-                if (all.skippedBytes() > 0) {
-                    log.warn("audit spool segment {}: {} damaged bytes skipped (a record torn by a crash)", s.path,
-                            all.skippedBytes());
-                    skippedBytes += all.skippedBytes();
-                }
-                if (cursor != null && s.number == cursor.segment()) {
-                    long before = SpoolSegment.scanAll(ch, SpoolSegment.HEADER_SIZE, Math.min(cursor.offset(), s.size),
-                            false).count();
-                    cursor = new SpoolPosition(cursor.segment(), cursor.offset(), before);
-                    unshipped += s.records - before;
-                } else if (cursor != null && s.number > cursor.segment()) {
-                    unshipped += s.records;
-                }
-            }
-        }
+        cursor = r.cursor();
+        skippedBytes += r.skippedBytes();
         deleteShippedSegments();
         if (!segments.isEmpty()) {
             log.info("audit spool {}: {} unshipped events in {} segments from an earlier run, resuming at {}", dir,
-                    unshipped, segments.size(), cursor);
+                    r.unshipped(), segments.size(), cursor);
         }
     }
 
@@ -399,7 +374,7 @@ public final class Spool implements AutoCloseable {
         try {
             if (!slow) {
                 slow = true;
-                slowSinceNanos = System.nanoTime();
+                slowSinceNanos = clock.nanoTime();
                 log.error("audit spool: an event was not on disk within the wait bound; new sessions are refused"
                         + " until the spool writer catches up ({} MiB queued)", queuedBytes >> 20);
             }
@@ -433,6 +408,13 @@ public final class Spool implements AutoCloseable {
                 writeDurably(batch);
             } catch (RuntimeException e) {
                 log.error("audit spool writer: {}", e.toString(), e);
+                int lost = (int) batch.stream().filter(a -> !a.isDone()).count();
+                lock.lock();
+                try {
+                    discarded += lost;
+                } finally {
+                    lock.unlock();
+                }
                 batch.forEach(a -> a.done.complete(false));
                 deliver(batch);
             }
@@ -441,50 +423,51 @@ public final class Spool implements AutoCloseable {
         closeActive();
     }
 
-    /** Writes one group and fsyncs it; on I/O errors retries (on a fresh segment) until it works or the spool closes. */
+    /**
+     * Writes one group and fsyncs it, chunk by chunk; on I/O errors retries what is not yet
+     * durable (on a fresh segment if the old one cannot be repaired) until it works or the spool
+     * closes. A chunk that was fsynced is never written again.
+     */
     private void writeDurably(List<Append> batch) {
         List<Append> admitted = admit(batch);
         int written = 0;
-        long giveUpAt = Long.MAX_VALUE;
+        long giveUpAt = 0;
+        boolean givingUp = false;
         while (written < admitted.size()) {
             try {
-                written = writeAndSync(admitted, written);
-                lock.lock();
-                try {
-                    if (writeFailing) {
-                        log.info("audit spool {} is writable again", dir);
-                    }
-                    writeFailing = false;
-                    // Caught up once what was just written had waited well under the emit bound.
-                    if (slow && System.nanoTime() - admitted.get(written - 1).queuedNanos < CAUGHT_UP_NANOS) {
-                        slow = false;
-                        log.info("audit spool writer caught up after {} ms", (System.nanoTime() - slowSinceNanos) / 1_000_000);
-                    }
-                } finally {
-                    lock.unlock();
-                }
+                written = writeChunk(admitted, written);
+                noteWritable(admitted.get(written - 1));
             } catch (IOException e) {
+                boolean full = isDiskFull(e, admitted.get(written).frameSize());
                 boolean first;
                 boolean closingNow;
+                boolean madeRoom = false;
                 lock.lock();
                 try {
-                    first = !writeFailing;
+                    first = !writeFailing || diskFull != full;
                     writeFailing = true;
-                    writeFailure = e.toString();
+                    diskFull = full;
+                    writeFailure = e.toString() + (full ? ", " + freeBytes() + " bytes free" : "");
                     closingNow = closing;
+                    if (full && onFull == Config.SpoolFullAction.DROP_OLDEST) {
+                        madeRoom = dropOldestSegment("on a full disk");
+                    }
                 } finally {
                     lock.unlock();
                 }
                 if (first) {
-                    log.error("audit spool {}: cannot write ({}); retrying every {}s, new sessions are refused meanwhile"
-                            + " (on_spool_full: {})", dir, e.toString(), WRITE_RETRY.toSeconds(), onFullName());
+                    log.error("audit spool {}: {} ({}); retrying every {}s{}", dir, full ? "the disk is full" : "cannot write",
+                            writeFailure, WRITE_RETRY.toSeconds(), onFull == Config.SpoolFullAction.REFUSE_NEW_SESSIONS
+                                    ? ", new sessions are refused meanwhile (on_spool_full: refuse_new_sessions)"
+                                    : "; the oldest segments are dropped to make room (on_spool_full: drop_oldest)");
                 }
                 // The local sinks should not go dark because the spool disk did.
                 deliver(batch);
-                if (closingNow && giveUpAt == Long.MAX_VALUE) {
-                    giveUpAt = System.nanoTime() + Duration.ofSeconds(5).toNanos();
+                if (closingNow && !givingUp) {
+                    givingUp = true;
+                    giveUpAt = clock.nanoTime() + GIVE_UP_ON_CLOSE.toNanos();
                 }
-                if (System.nanoTime() - giveUpAt > 0) {
+                if (givingUp && clock.nanoTime() - giveUpAt > 0) {
                     List<Append> lost = admitted.subList(written, admitted.size());
                     log.error("audit spool {}: {} events could not be written before shutdown and are lost", dir, lost.size());
                     lock.lock();
@@ -494,15 +477,62 @@ public final class Spool implements AutoCloseable {
                         lock.unlock();
                     }
                     lost.forEach(a -> a.done.complete(false));
+                    admitted.subList(0, written).forEach(a -> a.done.complete(true));
                     return;
                 }
-                sleep(WRITE_RETRY);
+                if (!madeRoom) {
+                    try {
+                        clock.sleep(WRITE_RETRY);
+                    } catch (InterruptedException interrupted) {
+                        Thread.currentThread().interrupt();
+                    }
+                }
                 recoverActiveSegment();
             }
         }
         // Sinks first, then the emitters: once emit returns, the file and stdout have the event too.
         deliver(batch);
         admitted.forEach(a -> a.done.complete(true));
+    }
+
+    /** After a chunk went to disk: the spool is writable again, and maybe caught up with its wait bound. */
+    private void noteWritable(Append last) {
+        lock.lock();
+        try {
+            if (writeFailing) {
+                log.info("audit spool {} is writable again", dir);
+            }
+            writeFailing = false;
+            diskFull = false;
+            // Caught up once what was just written had waited well under the emit bound.
+            if (slow && clock.nanoTime() - last.queuedNanos < CAUGHT_UP_NANOS) {
+                slow = false;
+                log.info("audit spool writer caught up after {} ms", (clock.nanoTime() - slowSinceNanos) / 1_000_000);
+            }
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /**
+     * Whether a failed write failed for want of space: ENOSPC's text, or a file system with less
+     * room left than the frame that was being written.
+     */
+    private boolean isDiskFull(IOException e, int frameBytes) {
+        if (e.getMessage() != null && e.getMessage().contains("No space left on device")) {
+            return true;
+        }
+        long free = freeBytes();
+        return free >= 0 && free < frameBytes + SpoolSegment.HEADER_SIZE;
+    }
+
+    /** Free bytes on the spool's file system, or -1 when that cannot be told. */
+    private long freeBytes() {
+        try {
+            return store.usableSpace(dir);
+        } catch (IOException | RuntimeException e) {
+            return -1;
+        }
     }
 
     /**
@@ -518,7 +548,7 @@ public final class Spool implements AutoCloseable {
         lock.lock();
         try {
             if (onFull == Config.SpoolFullAction.DROP_OLDEST) {
-                while (diskBytes + incoming + SpoolSegment.HEADER_SIZE > maxBytes && dropOldestSegment()) {
+                while (diskBytes + incoming + SpoolSegment.HEADER_SIZE > maxBytes && dropOldestSegment("over " + maxBytes + " bytes")) {
                     // keep dropping until the group fits or only the active segment is left
                 }
                 return batch;
@@ -551,8 +581,11 @@ public final class Spool implements AutoCloseable {
         }
     }
 
-    /** Under the lock. Deletes the oldest sealed segment, moving the cursor past it. False if there is none. */
-    private boolean dropOldestSegment() {
+    /**
+     * Under the lock. Deletes the oldest sealed segment, moving the cursor past it; {@code why} is
+     * for the log. False if there is none, or it could not be deleted.
+     */
+    private boolean dropOldestSegment(String why) {
         Segment oldest = segments.isEmpty() ? null : segments.firstEntry().getValue();
         if (oldest == null || !oldest.sealed) {
             return false;
@@ -569,69 +602,78 @@ public final class Spool implements AutoCloseable {
             cursor = after;
             cursorFile.save(after);
         }
-        removeSegment(oldest);
+        if (!removeSegment(oldest)) {
+            return false;
+        }
         dropped += lost;
-        log.warn("audit spool over {} bytes: dropped segment {} with {} unshipped events (on_spool_full: drop_oldest;"
-                + " {} dropped since start)", maxBytes, oldest.path.getFileName(), lost, dropped);
+        log.warn("audit spool {}: dropped segment {} with {} unshipped events (on_spool_full: drop_oldest;"
+                + " {} dropped since start)", why, oldest.path.getFileName(), lost, dropped);
         return true;
     }
 
-    /** Writes {@code admitted} from index {@code from} on, fsyncing each chunk; returns how many are now written. */
-    private int writeAndSync(List<Append> admitted, int from) throws IOException {
-        int i = from;
-        while (i < admitted.size()) {
-            if (active.records > 0 && active.size + admitted.get(i).frameSize() > segmentBytes) {
-                rollSegment();
-            }
-            writeBuffer.clear();
-            int count = 0;
-            long room = Math.max(segmentBytes - active.size, admitted.get(i).frameSize());
-            int j = i;
-            while (j < admitted.size() && writeBuffer.position() + admitted.get(j).frameSize() <= room
-                    && admitted.get(j).frameSize() <= writeBuffer.remaining()) {
-                Append a = admitted.get(j++);
-                SpoolSegment.writeFrame(writeBuffer, a.timestamp, a.payload);
-                count++;
-            }
-            writeBuffer.flip();
-            int bytes = writeBuffer.remaining();
-            long at = active.size;
-            while (writeBuffer.hasRemaining()) {
-                at += activeChannel.write(writeBuffer, at);
-            }
-            activeChannel.force(false);
-            i = j;
-            lock.lock();
-            try {
-                active.size += bytes;
-                active.records += count;
-                diskBytes += bytes;
-                appended += count;
-                commits++;
-                writtenCondition.signalAll();
-            } finally {
-                lock.unlock();
-            }
+    /**
+     * Writes one chunk of {@code admitted} from index {@code from} on (what fits the active
+     * segment and the write buffer) and fsyncs it; returns the index after the chunk. When it
+     * throws, nothing of the chunk counts as written: the caller cuts it off and retries from
+     * {@code from}, and the chunks before stay written exactly once.
+     */
+    private int writeChunk(List<Append> admitted, int from) throws IOException {
+        if (activeFile == null) {
+            startSegment(); // an earlier roll sealed the old segment but could not start the next
+        } else if (active.records > 0 && active.size + admitted.get(from).frameSize() > segmentBytes) {
+            rollSegment();
         }
-        return i;
+        writeBuffer.clear();
+        int count = 0;
+        long room = Math.max(segmentBytes - active.size, admitted.get(from).frameSize());
+        int j = from;
+        while (j < admitted.size() && writeBuffer.position() + admitted.get(j).frameSize() <= room
+                && admitted.get(j).frameSize() <= writeBuffer.remaining()) {
+            Append a = admitted.get(j++);
+            SpoolSegment.writeFrame(writeBuffer, a.timestamp, a.payload);
+            count++;
+        }
+        writeBuffer.flip();
+        int bytes = writeBuffer.remaining();
+        activeFile.append(writeBuffer);
+        lock.lock();
+        try {
+            active.size += bytes;
+            active.records += count;
+            diskBytes += bytes;
+            appended += count;
+            commits++;
+            writtenCondition.signalAll();
+        } finally {
+            lock.unlock();
+        }
+        return j;
     }
 
-    /** After a failed write: cut the segment back to its last durable byte, or start a new one. */
+    /**
+     * After a failed write: cut the segment back to its last durable byte. If even that fails,
+     * seal it at that size (readers stop there) and let the next write start a new segment. (Its
+     * file may then keep bytes of the failed chunk past the durable size, skipped as a torn tail
+     * after a restart, or, if they hold whole frames, shipped twice: at least once.)
+     */
     private void recoverActiveSegment() {
+        if (activeFile == null) {
+            return;
+        }
         try {
-            activeChannel.truncate(active.size);
-            activeChannel.force(false);
+            activeFile.cutBack();
         } catch (IOException | RuntimeException e) {
-            try {
-                rollSegment();
-            } catch (IOException again) {
-                // Still failing: the next write attempt reports it.
-            }
+            sealActive();
         }
     }
 
     private void rollSegment() throws IOException {
-        long next = active.number + 1;
+        sealActive();
+        startSegment();
+    }
+
+    /** Closes the active segment for good; the next write starts a new one. */
+    private void sealActive() {
         closeActive();
         lock.lock();
         try {
@@ -639,52 +681,34 @@ public final class Spool implements AutoCloseable {
         } finally {
             lock.unlock();
         }
-        startSegment(next);
     }
 
-    private void startSegment(long number) throws IOException {
-        Path p = dir.resolve(SpoolSegment.fileName(number));
-        FileChannel ch = FileChannel.open(p, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE, StandardOpenOption.READ);
-        try {
-            ch.write(ByteBuffer.wrap(SpoolSegment.HEADER), 0);
-            ch.force(true);
-            syncDirectory();
-        } catch (IOException e) {
-            ch.close();
-            Files.deleteIfExists(p);
-            throw e;
-        }
-        Segment s = new Segment(number, p, SpoolSegment.HEADER_SIZE, 0, false);
+    /** Every creation takes a new number, so a file left by a failed one never blocks the next. */
+    private void startSegment() throws IOException {
+        ActiveSegmentFile f = ActiveSegmentFile.create(store, dir, nextSegment++);
+        Segment s = new Segment(f.number(), f.path(), f.durableSize(), 0, false);
         lock.lock();
         try {
-            segments.put(number, s);
+            segments.put(s.number, s);
             diskBytes += s.size;
             if (cursor == null) {
-                cursor = SpoolPosition.startOf(number);
+                cursor = SpoolPosition.startOf(s.number);
             }
         } finally {
             lock.unlock();
         }
         active = s;
-        activeChannel = ch;
+        activeFile = f;
     }
 
     private void closeActive() {
-        if (activeChannel != null) {
+        if (activeFile != null) {
             try {
-                activeChannel.close();
+                activeFile.close();
             } catch (IOException e) {
                 log.warn("closing audit spool segment {}: {}", active.path, e.toString());
             }
-            activeChannel = null;
-        }
-    }
-
-    private void syncDirectory() {
-        try (FileChannel d = FileChannel.open(dir, StandardOpenOption.READ)) {
-            d.force(true);
-        } catch (IOException | RuntimeException e) {
-            // Not every file system lets a directory be opened; the data itself is fsynced.
+            activeFile = null;
         }
     }
 
@@ -724,7 +748,7 @@ public final class Spool implements AutoCloseable {
                 pos = SpoolPosition.startOf(s.number);
             }
             SpoolSegment.Scan scan;
-            try (FileChannel ch = FileChannel.open(s.path, StandardOpenOption.READ)) {
+            try (SpoolFile ch = store.openForRead(s.path)) {
                 scan = SpoolSegment.scan(ch, pos.offset(), limit, maxRecords - out.size(), maxBytes - cost, overhead,
                         out.isEmpty(), true);
             } catch (NoSuchFileException e) {
@@ -846,16 +870,17 @@ public final class Spool implements AutoCloseable {
         }
     }
 
-    /** Under the lock. */
-    private void removeSegment(Segment s) {
+    /** Under the lock. False when the file could not be deleted (it stays, and is tried again later). */
+    private boolean removeSegment(Segment s) {
         try {
-            Files.deleteIfExists(s.path);
+            store.delete(s.path);
         } catch (IOException e) {
-            log.warn("audit spool: cannot delete shipped segment {}: {}", s.path, e.toString());
-            return;
+            log.warn("audit spool: cannot delete segment {}: {}", s.path, e.toString());
+            return false;
         }
         segments.remove(s.number);
         diskBytes -= s.size;
+        return true;
     }
 
     // ---- health ---------------------------------------------------------------------------------
@@ -870,6 +895,10 @@ public final class Spool implements AutoCloseable {
         }
         lock.lock();
         try {
+            if (writeFailing && diskFull) {
+                return Optional.of("audit spool disk is full: cannot write to " + dir + " (" + writeFailure + "); new sessions"
+                        + " are refused (on_spool_full: refuse_new_sessions)");
+            }
             if (writeFailing) {
                 return Optional.of("audit spool cannot write to " + dir + " (" + writeFailure + "); new sessions are refused"
                         + " (on_spool_full: refuse_new_sessions)");
@@ -943,10 +972,6 @@ public final class Spool implements AutoCloseable {
         }
     }
 
-    private String onFullName() {
-        return onFull.name().toLowerCase(java.util.Locale.ROOT);
-    }
-
     /** Writes what is queued, stops the writer and releases the directory. Appends after this are discarded. */
     @Override
     public void close() {
@@ -971,14 +996,6 @@ public final class Spool implements AutoCloseable {
             lockChannel.close();
         } catch (IOException e) {
             log.warn("releasing audit spool lock: {}", e.toString());
-        }
-    }
-
-    private static void sleep(Duration d) {
-        try {
-            Thread.sleep(d.toMillis());
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
         }
     }
 }

@@ -2,7 +2,6 @@ package io.sallyport.audit;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;
-import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -78,26 +77,26 @@ final class SpoolSegment {
      *
      * @param firstAlways take the first record even if it alone costs more than {@code maxBytes}
      */
-    static Scan scan(FileChannel ch, long from, long limit, int maxRecords, long maxBytes, int overhead,
+    static Scan scan(SpoolFile ch, long from, long limit, int maxRecords, long maxBytes, int overhead,
                      boolean firstAlways, boolean keepPayloads) throws IOException {
         return new Reader(ch, limit).scan(from, maxRecords, maxBytes, overhead, firstAlways, keepPayloads);
     }
 
     /** Every record from {@code from} to {@code limit}. */
-    static Scan scanAll(FileChannel ch, long from, long limit, boolean keepPayloads) throws IOException {
+    static Scan scanAll(SpoolFile ch, long from, long limit, boolean keepPayloads) throws IOException {
         return scan(ch, from, limit, Integer.MAX_VALUE, Long.MAX_VALUE, 0, true, keepPayloads);
     }
 
     /** A window over the file, refilled as the scan moves on. */
     private static final class Reader {
         private static final int WINDOW = FRAME_OVERHEAD + MAX_PAYLOAD + 64 * 1024;
-        private final FileChannel ch;
+        private final SpoolFile ch;
         private final long limit;
         private final ByteBuffer buf = ByteBuffer.allocate(WINDOW);
         private long bufStart = -1;
         private final CRC32C crc = new CRC32C();
 
-        Reader(FileChannel ch, long limit) {
+        Reader(SpoolFile ch, long limit) {
             this.ch = ch;
             this.limit = limit;
         }

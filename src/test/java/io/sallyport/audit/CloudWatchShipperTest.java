@@ -199,6 +199,59 @@ class CloudWatchShipperTest {
     }
 
     @Test
+    void aClockSteppedBackAfterRunningHoursAheadLosesNoEventAsTooNew() throws Exception {
+        long now = System.currentTimeMillis();
+        long right = now - 5_000;
+        // Stamped while the clock ran 3 h ahead, then (NTP stepped it back) stamped right.
+        List<String> ahead = append(2, now + Duration.ofHours(3).toMillis(), 10);
+        List<String> after = append(3, right, 10);
+        List<String> all = new ArrayList<>(ahead);
+        all.addAll(after);
+
+        CloudWatchShipper s = shipper();
+        awaitShipped(all);
+        await(() -> spool.status().unshippedEvents() == 0);
+        long shippedBy = System.currentTimeMillis();
+
+        assertThat(s.stats().rejectedEvents()).as("CloudWatch rejected none as too new").isZero();
+        assertThat(cloudwatch.distinctIds()).containsExactlyElementsOf(all);
+        assertThat(cloudwatch.events()).filteredOn(e -> after.contains(e.id()))
+                .as("later events keep their own time, not an earlier event's future one")
+                .extracting(FakeCloudWatchLogs.Event::timestamp).containsOnly(right);
+        assertThat(cloudwatch.events()).filteredOn(e -> ahead.contains(e.id()))
+                .as("sent as of when they were shipped, never later").hasSize(2)
+                .allSatisfy(e -> assertThat(e.timestamp()).isBetween(now, shippedBy));
+    }
+
+    @Test
+    void theFakeRefusesWhatCloudWatchRefusesSoTheShipperTestsCanFail() throws Exception {
+        cloudwatch.createGroup(GROUP);
+        cloudwatch.retentionDays(GROUP, 7);
+        long now = System.currentTimeMillis();
+        try (var client = AwsClients.cloudWatchLogs("eu-west-1", Optional.of(cloudwatch.endpoint()), Duration.ofSeconds(5))) {
+            client.createLogStream(b -> b.logGroupName(GROUP).logStreamName("s"));
+            java.util.function.Function<long[], software.amazon.awssdk.services.cloudwatchlogs.model.PutLogEventsResponse> put =
+                    ts -> client.putLogEvents(b -> b.logGroupName(GROUP).logStreamName("s").logEvents(
+                            java.util.Arrays.stream(ts).mapToObj(t -> software.amazon.awssdk.services.cloudwatchlogs.model
+                                    .InputLogEvent.builder().timestamp(t).message("{\"id\":\"" + t + "\"}").build()).toList()));
+
+            assertThat(org.assertj.core.api.Assertions.catchThrowable(() -> put.apply(new long[] {now, now - 1})))
+                    .isInstanceOf(software.amazon.awssdk.services.cloudwatchlogs.model.InvalidParameterException.class)
+                    .hasMessageContaining("chronological order");
+            assertThat(org.assertj.core.api.Assertions.catchThrowable(() -> put.apply(new long[] {now - Duration.ofHours(25).toMillis(), now})))
+                    .isInstanceOf(software.amazon.awssdk.services.cloudwatchlogs.model.InvalidParameterException.class)
+                    .hasMessageContaining("24 hours");
+            var info = put.apply(new long[] {now - Duration.ofDays(15).toMillis(), now - Duration.ofDays(8).toMillis(), now,
+                    now + Duration.ofMinutes(119).toMillis(), now + Duration.ofMinutes(121).toMillis()}).rejectedLogEventsInfo();
+            assertThat(info.tooOldLogEventEndIndex()).isEqualTo(1);
+            assertThat(info.expiredLogEventEndIndex()).isEqualTo(2);
+            assertThat(info.tooNewLogEventStartIndex()).isEqualTo(4);
+            assertThat(cloudwatch.events(GROUP, "s")).extracting(FakeCloudWatchLogs.Event::timestamp)
+                    .containsExactly(now, now + Duration.ofMinutes(119).toMillis());
+        }
+    }
+
+    @Test
     void aBacklogLargerThanOneCallIsCutWithinEveryLimit() throws Exception {
         List<String> ids = append(25_000, System.currentTimeMillis(), 150);
 

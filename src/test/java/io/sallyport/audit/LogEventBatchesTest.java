@@ -22,7 +22,7 @@ class LogEventBatchesTest {
     }
 
     private static List<LogEventBatches.Call> plan(List<SpoolRecord> records) {
-        return LogEventBatches.plan(records, ts -> "stream");
+        return LogEventBatches.plan(records, Long.MAX_VALUE, ts -> "stream");
     }
 
     @Test
@@ -53,9 +53,9 @@ class LogEventBatchesTest {
     }
 
     @Test
-    void wallClockSteppingBackIsSentWithThePredecessorsTimestampToStayChronological() {
+    void wallClockSteppingBackWithinASecondIsSentWithThePredecessorsTimestampToStayChronological() {
         List<SpoolRecord> r = new ArrayList<>(records(3, 10, T0, 1_000));
-        SpoolRecord back = new SpoolRecord(T0 - 5_000, "y".getBytes(StandardCharsets.UTF_8), new SpoolPosition(1, 999, 4));
+        SpoolRecord back = new SpoolRecord(T0 + 400, "y".getBytes(StandardCharsets.UTF_8), new SpoolPosition(1, 999, 4));
         r.add(2, back);
 
         List<LogEventBatches.Call> calls = plan(r);
@@ -67,9 +67,63 @@ class LogEventBatchesTest {
     }
 
     @Test
+    void wallClockSteppingBackFurtherStartsANewCallWithTheEventsOwnTimestamps() {
+        List<SpoolRecord> r = new ArrayList<>(records(2, 10, T0 + 3 * HOUR, 1_000)); // stamped while 3 h ahead
+        r.addAll(records(2, 10, T0 + 5_000, 1_000)); // after the step back
+
+        List<LogEventBatches.Call> calls = plan(r);
+
+        assertThat(calls).extracting(c -> c.events().size()).containsExactly(2, 2);
+        assertThat(calls.get(1).events()).extracting(LogEventBatches.Event::timestamp).containsExactly(T0 + 5_000, T0 + 6_000);
+    }
+
+    @Test
+    void anEventStampedAheadOfTheShippersClockIsSentAsOfNowNeverLater() {
+        long now = T0 + 10_000;
+        List<SpoolRecord> r = new ArrayList<>(records(2, 10, T0 + 3 * HOUR, 1_000)); // the clock was 3 h ahead
+        r.addAll(records(2, 10, T0 + 9_500, 100)); // after the step back: within the tolerance of now
+
+        List<LogEventBatches.Call> calls = LogEventBatches.plan(r, now, ts -> "stream");
+
+        assertThat(calls).hasSize(1);
+        assertThat(calls.get(0).events()).extracting(LogEventBatches.Event::timestamp).containsExactly(now, now, now, now);
+        assertThat(calls.get(0).events()).extracting(e -> e.record().timestamp())
+                .as("the spool keeps what the clock said").startsWith(T0 + 3 * HOUR);
+    }
+
+    @Test
+    void noEventIsEverSentBeforeItsOwnTimeOrMoreThanTheToleranceAfterIt() {
+        java.util.Random random = new java.util.Random(7);
+        List<SpoolRecord> r = new ArrayList<>();
+        long clock = T0;
+        for (int i = 0; i < 5_000; i++) {
+            // Mostly forward, now and then a step back of up to 3 h, or a jitter of up to 2 s.
+            int dice = random.nextInt(100);
+            clock += dice < 2 ? -random.nextInt((int) (3 * HOUR)) : dice < 10 ? -random.nextInt(2_000) : random.nextInt(5_000);
+            r.add(new SpoolRecord(clock, "z".getBytes(StandardCharsets.UTF_8), new SpoolPosition(1, 8 + i, i + 1)));
+        }
+        long now = clock + HOUR;
+
+        List<LogEventBatches.Call> calls = LogEventBatches.plan(r, now, ts -> "stream");
+
+        for (LogEventBatches.Call c : calls) {
+            List<LogEventBatches.Event> ev = c.events();
+            for (int i = 0; i < ev.size(); i++) {
+                long own = Math.min(ev.get(i).record().timestamp(), now);
+                assertThat(ev.get(i).timestamp()).isBetween(own, own + LogEventBatches.STEP_BACK_TOLERANCE_MILLIS);
+                if (i > 0) {
+                    assertThat(ev.get(i).timestamp()).isGreaterThanOrEqualTo(ev.get(i - 1).timestamp());
+                }
+            }
+            assertThat(ev.get(ev.size() - 1).timestamp() - ev.get(0).timestamp()).isLessThan(24 * HOUR);
+        }
+        assertThat(calls.stream().mapToInt(c -> c.events().size()).sum()).isEqualTo(5_000);
+    }
+
+    @Test
     void dateInTheStreamNameStartsANewCallAtMidnightUtc() {
         long beforeMidnight = Instant.parse("2026-03-01T23:59:59Z").toEpochMilli();
-        List<LogEventBatches.Call> calls = LogEventBatches.plan(records(3, 10, beforeMidnight, 600),
+        List<LogEventBatches.Call> calls = LogEventBatches.plan(records(3, 10, beforeMidnight, 600), Long.MAX_VALUE,
                 ts -> LogEventBatches.streamName("{instance_id}/{date}", "i-0abc", "host", ts));
 
         assertThat(calls).extracting(LogEventBatches.Call::stream)

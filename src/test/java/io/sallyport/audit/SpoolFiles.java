@@ -1,11 +1,9 @@
 package io.sallyport.audit;
 
 import java.io.IOException;
-import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.stream.Stream;
@@ -29,7 +27,7 @@ public final class SpoolFiles {
             segments = s.filter(p -> SpoolSegment.numberOf(p.getFileName().toString()) >= 0).sorted().toList();
         }
         for (Path p : segments) {
-            try (FileChannel ch = FileChannel.open(p, StandardOpenOption.READ)) {
+            try (SpoolFile ch = DiskSpoolStore.INSTANCE.openForRead(p)) {
                 SpoolSegment.Scan scan = SpoolSegment.scanAll(ch, SpoolSegment.HEADER_SIZE, ch.size(), true);
                 for (SpoolSegment.Found f : scan.records()) {
                     out.add(new String(f.payload(), StandardCharsets.UTF_8));
@@ -59,7 +57,7 @@ public final class SpoolFiles {
             if (number < segment) {
                 continue;
             }
-            try (FileChannel ch = FileChannel.open(p, StandardOpenOption.READ)) {
+            try (SpoolFile ch = DiskSpoolStore.INSTANCE.openForRead(p)) {
                 long from = number == segment ? Math.max(offset, SpoolSegment.HEADER_SIZE) : SpoolSegment.HEADER_SIZE;
                 SpoolSegment.Scan scan = SpoolSegment.scanAll(ch, from, ch.size(), true);
                 for (SpoolSegment.Found f : scan.records()) {

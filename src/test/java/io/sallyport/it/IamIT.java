@@ -62,9 +62,13 @@ class IamIT {
                 .uploadKey(publicLine(key("alice", "rsa")));
         iam.user("bob", "/engineering/").tag("sallyport:allow", "true").tag("sallyport:roles", "ops")
                 .tag("sallyport:ssh-key", publicLine(key("bob", "ed25519")));
+        // Carol and Dave also hold their withdrawn keys in key tags: the tags must not revive them,
+        // though this bastion starts fresh, with no key body cached from before the withdrawal.
         iam.user("carol", "/engineering/").tag("sallyport:allow", "true").tag("sallyport:roles", "ops")
+                .tag("sallyport:ssh-key", publicLine(key("carol", "rsa")))
                 .uploadKey(publicLine(key("carol", "rsa")), "Inactive");
         iam.user("dave", "/engineering/").tag("sallyport:allow", "true").tag("sallyport:roles", "ops")
+                .tag("sallyport:ssh-key-2", publicLine(key("dave", "rsa")))
                 .uploadKey(publicLine(key("dave", "rsa")), "Expired");
         iam.user("erin", "/engineering/").join("developers").tag("sallyport:roles", "ops")
                 .tag("sallyport:ssh-key", publicLine(key("erin", "ed25519")));
@@ -209,16 +213,18 @@ class IamIT {
     }
 
     @Test
-    void inactiveAndExpiredKeysAreRefused() throws Exception {
+    void inactiveAndExpiredKeysAreRefusedEvenHeldInAKeyTagOnAFreshStart() throws Exception {
         for (String user : List.of("carol", "dave")) {
             OpenSsh.Result r = tunnel(user, OPS_PORT, new byte[0]);
 
             assertThat(r.exitCode()).as(r.toString()).isNotZero();
             assertThat(r.stderr()).contains("Permission denied (publickey)");
             JsonNode reject = bastion.audit().await("auth.reject", e -> e.path("user").asText().equals(user));
-            assertThat(reject.path("reason").asText()).isEqualTo("key " + reject.path("auth").path("key_fp").asText()
-                    + " is not one of IAM user " + user + "'s active keys");
+            assertThat(reject.path("reason").asText()).startsWith("key " + reject.path("auth").path("key_fp").asText()
+                    + " of IAM user " + user + " is " + (user.equals("carol") ? "Inactive" : "Expired")
+                    + " (IAM SSH public key APKA");
         }
+        assertThat(bastion.audit().named("auth.accept")).noneMatch(e -> List.of("carol", "dave").contains(e.path("user").asText()));
     }
 
     @Test

@@ -32,9 +32,11 @@ import java.util.function.Predicate;
  * {@code __type}) to the real AWS SDK client. It keeps what it accepted, and enforces the
  * PutLogEvents rules a real service enforces: the group and stream must exist; at most 10,000
  * events and 1,048,576 bytes (message UTF-8 bytes + 26 per event); chronological order; a span of
- * at most 24 hours (each of these fails the whole call with {@code InvalidParameterException});
- * events more than 2 hours ahead or 14 days behind are refused one by one in
- * {@code rejectedLogEventsInfo}.
+ * at most 24 hours among the events it would keep (each of these fails the whole call with
+ * {@code InvalidParameterException}); events more than 2 hours ahead of its clock, more than 14
+ * days behind it, or older than the group's retention ({@link #retentionDays}) are refused one by
+ * one in {@code rejectedLogEventsInfo} ({@code tooNewLogEventStartIndex},
+ * {@code tooOldLogEventEndIndex}, {@code expiredLogEventEndIndex}), as the service documents.
  *
  * <p>Faults, for the outage tests: {@link #throttleNext}, {@link #failNext} (5xx), {@link #stallNext}
  * (answer late, after accepting or not), {@link #goAway} / {@link #comeBack} (nothing listening).
@@ -44,6 +46,8 @@ public final class FakeCloudWatchLogs implements AutoCloseable {
     public static final int MAX_BYTES = 1_048_576;
     public static final int EVENT_OVERHEAD = 26;
     private static final long DAY = 24L * 3600 * 1000;
+    private static final long TOO_NEW_MILLIS = 2 * 3600 * 1000;
+    private static final long TOO_OLD_MILLIS = 14 * DAY;
     private static final ObjectMapper JSON = new ObjectMapper();
 
     /** An event as CloudWatch stored it. */
@@ -69,6 +73,7 @@ public final class FakeCloudWatchLogs implements AutoCloseable {
     private HttpServer server;
     private ExecutorService executor;
     private final Map<String, Map<String, List<Event>>> groups = new LinkedHashMap<>();
+    private final Map<String, Integer> retention = new LinkedHashMap<>();
     private final List<Event> accepted = new ArrayList<>();
     private final List<PutCall> calls = new ArrayList<>();
     private final Deque<Fault> faults = new ArrayDeque<>();
@@ -83,7 +88,12 @@ public final class FakeCloudWatchLogs implements AutoCloseable {
 
     /** Listens on 127.0.0.1 on a free port. */
     public static FakeCloudWatchLogs start() throws IOException {
-        return new FakeCloudWatchLogs(0, Clock.systemUTC());
+        return start(Clock.systemUTC());
+    }
+
+    /** With the service's clock: what "too new" and "too old" are measured against. */
+    public static FakeCloudWatchLogs start(Clock clock) throws IOException {
+        return new FakeCloudWatchLogs(0, clock);
     }
 
     private HttpServer bind(int p) throws IOException {
@@ -162,6 +172,11 @@ public final class FakeCloudWatchLogs implements AutoCloseable {
 
     public synchronized void createGroup(String group) {
         groups.computeIfAbsent(group, g -> new LinkedHashMap<>());
+    }
+
+    /** PutRetentionPolicy: events older than this are refused as expired. */
+    public synchronized void retentionDays(String group, int days) {
+        retention.put(group, days);
     }
 
     // ---- what it holds --------------------------------------------------------------------------
@@ -345,7 +360,9 @@ public final class FakeCloudWatchLogs implements AutoCloseable {
         }
         long bytes = 0;
         long prev = Long.MIN_VALUE;
-        long first = events.get(0).path("timestamp").asLong();
+        long firstKept = Long.MAX_VALUE;
+        long lastKept = Long.MIN_VALUE;
+        long now = clock.millis();
         for (JsonNode e : events) {
             String message = e.path("message").asText();
             int size = message.getBytes(StandardCharsets.UTF_8).length;
@@ -358,6 +375,10 @@ public final class FakeCloudWatchLogs implements AutoCloseable {
                 return "Log events in a single PutLogEvents request must be in chronological order.";
             }
             prev = ts;
+            if (rejection(group, ts, now) == null) {
+                firstKept = Math.min(firstKept, ts);
+                lastKept = Math.max(lastKept, ts);
+            }
             if (invalidMessage.test(message)) {
                 return "Invalid log event (fault injected)";
             }
@@ -365,8 +386,27 @@ public final class FakeCloudWatchLogs implements AutoCloseable {
         if (bytes > MAX_BYTES) {
             return "Upload too large: " + bytes + " bytes exceeds limit of " + MAX_BYTES;
         }
-        if (prev - first > DAY) {
+        // "For valid events (within 14 days in the past to 2 hours in future), the time span in a
+        // single batch cannot exceed 24 hours."
+        if (lastKept != Long.MIN_VALUE && lastKept - firstKept > DAY) {
             return "The batch of log events in a single PutLogEvents request cannot span more than 24 hours.";
+        }
+        return null;
+    }
+
+    private enum Rejection { TOO_OLD, EXPIRED, TOO_NEW }
+
+    /** Under the lock: why the service would refuse an event of this timestamp on its own, or null. */
+    private Rejection rejection(String group, long ts, long now) {
+        if (ts > now + TOO_NEW_MILLIS) {
+            return Rejection.TOO_NEW;
+        }
+        if (ts < now - TOO_OLD_MILLIS) {
+            return Rejection.TOO_OLD;
+        }
+        Integer days = retention.get(group);
+        if (days != null && ts < now - days * DAY) {
+            return Rejection.EXPIRED;
         }
         return null;
     }
@@ -375,16 +415,22 @@ public final class FakeCloudWatchLogs implements AutoCloseable {
     private void accept(String group, String stream, JsonNode events, ObjectNode answer) {
         long now = clock.millis();
         int tooOldEnd = 0;
+        int expiredEnd = 0;
         int tooNewStart = -1;
         List<Event> target = groups.get(group).get(stream);
         for (int i = 0; i < events.size(); i++) {
             JsonNode e = events.get(i);
             long ts = e.path("timestamp").asLong();
-            if (ts < now - 14 * DAY) {
+            Rejection why = rejection(group, ts, now);
+            if (why == Rejection.TOO_OLD) {
                 tooOldEnd = i + 1;
                 continue;
             }
-            if (ts > now + 2 * 3600 * 1000) {
+            if (why == Rejection.EXPIRED) {
+                expiredEnd = i + 1;
+                continue;
+            }
+            if (why == Rejection.TOO_NEW) {
                 if (tooNewStart < 0) {
                     tooNewStart = i;
                 }
@@ -395,10 +441,13 @@ public final class FakeCloudWatchLogs implements AutoCloseable {
             accepted.add(stored);
         }
         answer.put("nextSequenceToken", UUID.randomUUID().toString().replace("-", ""));
-        if (tooOldEnd > 0 || tooNewStart >= 0) {
+        if (tooOldEnd > 0 || expiredEnd > 0 || tooNewStart >= 0) {
             ObjectNode info = answer.putObject("rejectedLogEventsInfo");
             if (tooOldEnd > 0) {
                 info.put("tooOldLogEventEndIndex", tooOldEnd);
+            }
+            if (expiredEnd > 0) {
+                info.put("expiredLogEventEndIndex", expiredEnd);
             }
             if (tooNewStart >= 0) {
                 info.put("tooNewLogEventStartIndex", tooNewStart);

@@ -35,9 +35,10 @@ import software.amazon.awssdk.services.iam.model.UserDetail;
  *       It has no path filter, so {@code path_prefix} is applied here.</li>
  *   <li>{@code ListSSHPublicKeys(UserName)} for each allowed user only — {@code A} calls (IAM
  *       keeps at most 5 keys a user, so one page).</li>
- *   <li>{@code GetSSHPublicKey(Encoding=SSH)} only for an {@code Active} key not fetched before:
- *       a key's body never changes under its id, so bodies are cached by (user, key id, upload
- *       date) — {@code K} calls on the first refresh, then only for newly uploaded keys.</li>
+ *   <li>{@code GetSSHPublicKey(Encoding=SSH)} for each key not fetched before, whatever its
+ *       status (an {@code Inactive} key's body is what lets a key tag holding the same key be
+ *       refused): a key's body never changes under its id, so bodies are cached by (user, key id,
+ *       upload date) — {@code K} calls on the first refresh, then only for newly uploaded keys.</li>
  * </ol>
  * Every call goes through a {@link CallPacer}; retries and their backoff are the SDK client's
  * (built in {@code io.sallyport.aws}).
@@ -108,14 +109,17 @@ final class IamDirectoryReader {
         }
     }
 
+    /** One allowed user as read, before the keys IAM withdrew anywhere are applied to their tags. */
+    private record Draft(UserDetail user, List<String> roles, Map<SshPublicKey, IamUser.KeyState> apiKeys,
+                         List<Map.Entry<String, SshPublicKey>> tagKeys) {}
+
     private IamSnapshot read(Instant asOf, Map<CachedKey, SshPublicKey> fetched, Progress step) throws InterruptedException {
         List<UserDetail> users = listUsers(step);
         IamAccessRules rules = identities.rules();
-        Map<String, IamUser> allowed = new LinkedHashMap<>();
+        List<Draft> drafts = new ArrayList<>();
         Map<String, String> refused = new LinkedHashMap<>();
         List<String> problems = new ArrayList<>();
         int inPath = 0;
-        int activeKeys = 0;
         for (UserDetail u : users) {
             if (!rules.inPath(u.path())) {
                 continue;
@@ -132,18 +136,21 @@ final class IamDirectoryReader {
                 refused.put(IamAccessRules.lower(u.userName()), refusal.get());
                 continue;
             }
-            Map<SshPublicKey, IamUser.KeyState> keys = new LinkedHashMap<>();
+            Map<SshPublicKey, IamUser.KeyState> apiKeys = new LinkedHashMap<>();
             step.name = "ListSSHPublicKeys for " + u.userName();
-            Optional<List<SSHPublicKeyMetadata>> apiKeys = listKeys(u.userName(), step);
-            if (apiKeys.isEmpty()) {
+            Optional<List<SSHPublicKeyMetadata>> listed = listKeys(u.userName(), step);
+            if (listed.isEmpty()) {
                 continue; // deleted between the listing and now: IAM said so, it is not a failure
             }
-            for (SSHPublicKeyMetadata meta : apiKeys.get()) {
+            for (SSHPublicKeyMetadata meta : listed.get()) {
                 CachedKey ref = new CachedKey(u.userName(), meta.sshPublicKeyId(), meta.uploadDate());
                 String origin = "IAM SSH public key " + meta.sshPublicKeyId();
                 String status = meta.statusAsString();
+                // Inactive and Expired bodies are fetched too (once: they are cached like the rest).
+                // Without the body, the same key held in a key tag could not be recognised, and a
+                // fresh start would let the tag revive a key IAM withdrew.
                 SshPublicKey body = keyBodies.get(ref);
-                if (body == null && "Active".equals(status)) {
+                if (body == null) {
                     step.name = "GetSSHPublicKey " + meta.sshPublicKeyId() + " of " + u.userName();
                     Optional<String> line = fetchKey(u.userName(), meta.sshPublicKeyId(), step);
                     if (line.isEmpty()) {
@@ -156,30 +163,54 @@ final class IamDirectoryReader {
                         continue;
                     }
                 }
-                if (body != null) {
-                    fetched.put(ref, body);
-                    keys.putIfAbsent(body, new IamUser.KeyState(origin, status == null ? "Unknown" : status));
-                    if ("Active".equals(status)) {
-                        activeKeys++;
-                    }
-                }
+                fetched.put(ref, body);
+                apiKeys.putIfAbsent(body, new IamUser.KeyState(origin, status == null ? "Unknown" : status));
             }
+            List<Map.Entry<String, SshPublicKey>> tagKeys = new ArrayList<>();
             for (Map.Entry<String, String> tag : rules.keyTags(tags)) {
                 try {
-                    SshPublicKey key = SshPublicKey.parseLine(tag.getValue());
-                    // An Active API key wins over the same key in a tag; a tag never revives an Inactive one.
-                    if (keys.putIfAbsent(key, new IamUser.KeyState("tag " + tag.getKey(), "Active")) == null) {
-                        activeKeys++;
-                    }
+                    tagKeys.add(Map.entry(tag.getKey(), SshPublicKey.parseLine(tag.getValue())));
                 } catch (IllegalArgumentException bad) {
                     problems.add("IAM user " + u.userName() + ": tag " + tag.getKey() + " is not a public key line: " + bad.getMessage());
                 }
             }
-            List<String> roles = rules.roles(u.userName(), tags, groups, problems);
-            allowed.put(IamAccessRules.lower(u.userName()), new IamUser(u.userName(), u.arn(), roles, keys));
+            drafts.add(new Draft(u, rules.roles(u.userName(), tags, groups, problems), apiKeys, tagKeys));
+        }
+        Map<SshPublicKey, IamUser.KeyState> withdrawn = withdrawnKeys(drafts);
+        Map<String, IamUser> allowed = new LinkedHashMap<>();
+        int activeKeys = 0;
+        for (Draft d : drafts) {
+            Map<SshPublicKey, IamUser.KeyState> keys = new LinkedHashMap<>(d.apiKeys());
+            for (Map.Entry<String, SshPublicKey> tag : d.tagKeys()) {
+                SshPublicKey key = tag.getValue();
+                if (keys.containsKey(key)) {
+                    continue; // the user's own API key decides, Active or not
+                }
+                IamUser.KeyState off = withdrawn.get(key);
+                // A tag never revives a key IAM lists as Inactive or Expired, whoever it is listed for.
+                keys.put(key, off != null ? new IamUser.KeyState("tag " + tag.getKey() + ", withdrawn as " + off.origin(), off.status())
+                        : new IamUser.KeyState("tag " + tag.getKey(), "Active"));
+            }
+            activeKeys += (int) keys.values().stream().filter(IamUser.KeyState::active).count();
+            UserDetail u = d.user();
+            allowed.put(IamAccessRules.lower(u.userName()), new IamUser(u.userName(), u.arn(), d.roles(), keys));
         }
         RefreshStats stats = new RefreshStats(step.pages, step.listings, step.fetches, users.size(), inPath, allowed.size(), activeKeys);
         return new IamSnapshot(asOf, allowed, refused, problems, stats);
+    }
+
+    /** Keys that IAM's SSH public key API lists as not Active for some allowed user, with whose they are. */
+    private static Map<SshPublicKey, IamUser.KeyState> withdrawnKeys(List<Draft> drafts) {
+        Map<SshPublicKey, IamUser.KeyState> out = new HashMap<>();
+        for (Draft d : drafts) {
+            for (Map.Entry<SshPublicKey, IamUser.KeyState> e : d.apiKeys().entrySet()) {
+                if (!e.getValue().active()) {
+                    out.putIfAbsent(e.getKey(), new IamUser.KeyState(e.getValue().origin() + " of IAM user " + d.user().userName(),
+                            e.getValue().status()));
+                }
+            }
+        }
+        return out;
     }
 
     private List<UserDetail> listUsers(Progress step) throws InterruptedException {

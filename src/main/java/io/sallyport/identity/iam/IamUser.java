@@ -9,9 +9,10 @@ import java.util.Optional;
  * An IAM user who may use the bastion, as of one refresh.
  *
  * @param name  as IAM spells it (audited so)
- * @param keys  every key known for the user, with where it came from and whether it counts; keys
- *              of the SSH public key API that are not {@code Active} appear only when their body
- *              was seen while they were (so a refusal can say "Inactive" instead of "unknown")
+ * @param keys  every key known for the user, with where it came from and whether it counts: the
+ *              user's SSH public key API keys in any status, and the keys of their key tags, which
+ *              carry the status IAM lists for the same key ({@code Inactive}, {@code Expired}) when
+ *              IAM lists it for any allowed user, else {@code Active}
  */
 record IamUser(String name, String arn, List<String> roles, Map<SshPublicKey, KeyState> keys) {
     IamUser {

@@ -4,7 +4,7 @@ package io.sallyport.identity.iam;
  * What one refresh cost and found. The call count is the budget docs/iam.md promises:
  * {@code pages + allowed + fetchedKeys}, where {@code pages = ceil(U / 1000)} for U IAM users in
  * the account (IAM may cut a page shorter), one {@code ListSSHPublicKeys} per allowed user, and one
- * {@code GetSSHPublicKey} per Active key not fetched by an earlier refresh.
+ * {@code GetSSHPublicKey} per key (any status) not fetched by an earlier refresh.
  *
  * @param pages        {@code GetAccountAuthorizationDetails} calls
  * @param keyListings  {@code ListSSHPublicKeys} calls
@@ -22,7 +22,7 @@ public record RefreshStats(int pages, int keyListings, int fetchedKeys, int user
 
     /**
      * The documented worst case for a refresh: {@code ceil(U / pageSize) + A + K}, with K the
-     * Active SSH-public-key-API keys of allowed users not yet cached (at most 5 per user).
+     * SSH-public-key-API keys of allowed users not yet cached, whatever their status (at most 5 per user).
      */
     public static int budget(int users, int allowed, int uncachedKeys, int pageSize) {
         return Math.max(1, (users + pageSize - 1) / pageSize) + allowed + uncachedKeys;

@@ -254,18 +254,57 @@ class IamIdentitiesTest {
     }
 
     @Test
-    void keyBodiesAreFetchedOnceAndOnlyForActiveKeys() {
+    void keyBodiesAreFetchedOnceWhateverTheirStatus() {
         FakeIam.User alice = iam.user("alice", "/engineering/").tag("sallyport:allow", "true");
         alice.uploadKey(aliceRsa);
         alice.uploadKey(IamTestKeys.rsa("alice-old"), "Inactive");
         world.refresh();
-        assertThat(iam.calls("GetSSHPublicKey")).isEqualTo(1);
+        // The Inactive key's body too: it is what lets a key tag holding the same key be refused.
+        assertThat(iam.calls("GetSSHPublicKey")).isEqualTo(2);
 
         iam.resetCalls();
         world.refresh();
 
         assertThat(iam.calls("GetSSHPublicKey")).isZero();
         assertThat(iam.callLog()).containsExactly("GetAccountAuthorizationDetails", "ListSSHPublicKeys alice");
+    }
+
+    @Test
+    void inactiveIamKeyHeldInTheUsersKeyTagIsRefusedOnAFreshStart() throws Exception {
+        FakeIam.User carol = iam.user("carol", "/engineering/").tag("sallyport:allow", "true");
+        String id = carol.uploadKey(aliceRsa);
+        world.refresh();
+        carol.keyStatus(id, "Inactive").tag("sallyport:ssh-key", aliceRsa);
+        world.refresh();
+        String refused = "key " + SshPublicKey.parseLine(aliceRsa).fingerprint() + " of IAM user carol is Inactive"
+                + " (IAM SSH public key " + id + ")";
+        assertThat(world.login("carol", aliceRsa)).as("while the body is cached").isEqualTo(new AuthDecision.Reject(refused));
+
+        // A restart: a new source and reader with nothing cached, against the same IAM.
+        IamWorld restarted = new IamWorld(iam, CONFIG);
+        try {
+            assertThat(restarted.refresh()).isTrue();
+
+            assertThat(restarted.login("carol", aliceRsa)).isEqualTo(new AuthDecision.Reject(refused));
+            assertThat(restarted.snapshot().stats().activeKeys()).isZero();
+        } finally {
+            restarted.refresher.close(); // the fake IAM is shared: stop() closes it
+        }
+    }
+
+    @Test
+    void expiredIamKeyOfOneUserHeldInAnotherUsersKeyTagIsRefused() {
+        FakeIam.User alice = iam.user("alice", "/engineering/").tag("sallyport:allow", "true");
+        String id = alice.uploadKey(aliceRsa, "Expired");
+        iam.user("mallory", "/engineering/").tag("sallyport:allow", "true").tag("sallyport:ssh-key-3", aliceRsa)
+                .tag("sallyport:ssh-key", bobEd);
+        assertThat(world.refresh()).isTrue();
+
+        assertThat(world.login("mallory", aliceRsa)).isEqualTo(new AuthDecision.Reject("key "
+                + SshPublicKey.parseLine(aliceRsa).fingerprint() + " of IAM user mallory is Expired (tag sallyport:ssh-key-3,"
+                + " withdrawn as IAM SSH public key " + id + " of IAM user alice)"));
+        assertThat(world.login("alice", aliceRsa)).isInstanceOf(AuthDecision.Reject.class);
+        assertThat(world.login("mallory", bobEd)).as("the user's other keys still work").isInstanceOf(AuthDecision.Accept.class);
     }
 
     @Test

@@ -2,8 +2,10 @@ package io.sallyport.identity.iam;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.sallyport.aws.IamClients;
 import io.sallyport.identity.AuthDecision;
 import io.sallyport.testing.FakeIam;
+import java.time.Duration;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -12,7 +14,8 @@ import org.junit.jupiter.api.TestInstance;
 /**
  * The call budget docs/iam.md promises, on the population the issue names: 5,000 IAM users, of
  * whom 300 may use the bastion (150 by tag, 150 by group). A refresh costs
- * {@code ceil(U/1000) + A + K_new} calls: 605 the first time, then 305 plus one per newly uploaded key.
+ * {@code ceil(U/1000) + A + K_new} calls: 635 the first time (every tenth allowed user also has an
+ * Inactive key), then 305 plus one per newly uploaded key.
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class RefreshBudgetTest {
@@ -26,10 +29,13 @@ class RefreshBudgetTest {
 
     @BeforeAll
     void population() throws Exception {
-        world = new IamWorld("""
+        // Generous timeouts: a retried attempt on a loaded machine would be counted by the fake as an
+        // extra call, and this test counts calls.
+        world = new IamWorld(FakeIam.start(), """
                     allow_groups: [bastion-users]
                     group_roles: {dba: [db]}
-                """);
+                """, new IamClients.Timings(3, Duration.ofMillis(5), Duration.ofMillis(10), Duration.ofMillis(50),
+                Duration.ofSeconds(10), Duration.ofSeconds(30), Duration.ofSeconds(30), Duration.ofSeconds(60)));
         iam = world.iam;
         for (int i = 0; i < USERS; i++) {
             String path = i % 7 == 0 ? "/contractors/" : "/engineering/";
@@ -69,9 +75,11 @@ class RefreshBudgetTest {
         assertThat(iam.calls()).isEqualTo(first.calls());
         assertThat(iam.calls("GetAccountAuthorizationDetails")).isEqualTo(5);
         assertThat(iam.calls("ListSSHPublicKeys")).isEqualTo(ALLOWED);
-        assertThat(iam.calls("GetSSHPublicKey")).isEqualTo(ALLOWED); // one Active key each; Inactive ones are never fetched
-        assertThat(first.calls()).isLessThanOrEqualTo(RefreshStats.budget(USERS, ALLOWED, ALLOWED, IamDirectoryReader.PAGE_SIZE))
-                .isEqualTo(605);
+        // One Active key each, and the Inactive key of every tenth user (its body is fetched once too,
+        // so that a key tag holding it is refused).
+        assertThat(iam.calls("GetSSHPublicKey")).isEqualTo(ALLOWED + ALLOWED / 10);
+        assertThat(first.calls()).isLessThanOrEqualTo(RefreshStats.budget(USERS, ALLOWED, ALLOWED + ALLOWED / 10,
+                IamDirectoryReader.PAGE_SIZE)).isEqualTo(635);
 
         // The next refresh fetches no key body again, only those of keys uploaded since: seven here.
         for (int i = 0; i < 7; i++) {
