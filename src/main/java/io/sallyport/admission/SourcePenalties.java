@@ -17,12 +17,14 @@ import java.util.function.LongSupplier;
  * the source for {@code authFailurePenalty}.
  *
  * <p><b>Connections without a key.</b> Each adds {@code noauthPenalty} to the source's debt, which
- * drains in real time. The source is refused while its debt exceeds {@link #NOAUTH_FREE} of them,
- * so a third such connection in quick succession starts a refusal of {@code noauthPenalty}, and
+ * drains in real time. The source is refused while its debt exceeds {@link #NOAUTH_FREE} of them:
+ * the eleventh such connection in quick succession starts a refusal of {@code noauthPenalty}, and
  * each further one lengthens it by as much, up to {@link #NOAUTH_MAX_REFUSALS} × {@code noauthPenalty}.
- * An engineer whose ssh stopped at host-key verification once or twice is never refused, and a
- * few retries cost one {@code noauthPenalty}; a flood that lets its connections run out at the
- * login grace time piles up debt by the batch and stays refused.
+ * One such connection per {@code noauthPenalty} never adds up. An engineer whose ssh stopped at
+ * host-key verification, a few retries, an {@code ssh-keyscan} (a connection per key type) are
+ * never refused; a flood that lets its connections run out at the login grace time piles up debt
+ * by the batch and stays refused. Connections refused at accept are not counted: a refusal is not
+ * lengthened by what it refuses.
  *
  * <p>A login from the source clears its record (it holds a key we accept). Exempt sources are
  * never recorded.
@@ -32,8 +34,11 @@ import java.util.function.LongSupplier;
  * forgetting a quiet one costs at most its remaining penalty. Thread-safe.
  */
 public final class SourcePenalties {
-    /** Connections without a key that a source may end in quick succession before it is refused. */
-    public static final int NOAUTH_FREE = 2;
+    /**
+     * Connections without a key that a source may end in quick succession before it is refused:
+     * a source may fill its default ten pre-auth slots and let them all run out once.
+     */
+    public static final int NOAUTH_FREE = 10;
     /** The longest refusal for connections without a key, in units of {@code noauth_penalty}. */
     public static final int NOAUTH_MAX_REFUSALS = 60;
 
