@@ -86,7 +86,8 @@ final class CertificatePublicKeyAuth extends UserAuthPublicKey {
         SessionState.PendingLogin pendingBefore = state.pending;
         try {
             Boolean result = super.doAuth(buffer, init);
-            if (Boolean.FALSE.equals(result) && state.authRejects.get() == rejectsBefore && state.pending == pendingBefore) {
+            if (Boolean.FALSE.equals(result) && state.authRejects.get() == rejectsBefore && state.pending == pendingBefore
+                    && !state.terminated.get()) {
                 authenticator.refused(session, user, offer.key(), "refused by the SSH library");
             }
             return result;

@@ -129,6 +129,16 @@ class PreAuthIT {
         return r;
     }
 
+    /**
+     * One login and tunnel before the flood, so that the timed one under the flood measures the
+     * flood's effect, not the first key exchange of a cold JVM.
+     */
+    private static OpenSsh warmedUp(BastionFixture bastion) {
+        OpenSsh ssh = ssh(bastion);
+        tunnel(ssh);
+        return ssh;
+    }
+
     private static List<JsonNode> terminations(BastionFixture bastion, String clientIp, String reason) {
         return bastion.audit().named("session.terminate").stream()
                 .filter(e -> e.path("client").path("ip").asText().equals(clientIp))
@@ -139,39 +149,57 @@ class PreAuthIT {
     @Test
     void preAuthFloodFromOneAddressDoesNotLockOutOthers() throws Exception {
         // More connections than max_unauthenticated, from one address, each refilled when it ends.
-        try (BastionFixture bastion = bastion("  max_unauthenticated: 20\n  login_grace_time: 3s");
-             Flood flood = Flood.from(List.of("127.0.0.9"), bastion.port(), 30)) {
-            bastion.audit().await(e -> e.path("event").asText().equals("session.terminate")
-                    && e.path("reason").asText().equals("max_unauthenticated_per_source"), TIMEOUT);
+        try (BastionFixture bastion = bastion("  max_unauthenticated: 20\n  login_grace_time: 3s")) {
+            OpenSsh ssh = warmedUp(bastion);
+            try (Flood flood = Flood.from(List.of("127.0.0.9"), bastion.port(), 30)) {
+                bastion.audit().await(e -> e.path("event").asText().equals("session.terminate")
+                        && e.path("reason").asText().equals("max_unauthenticated_per_source"), TIMEOUT);
 
-            OpenSsh.Result r = tunnel(ssh(bastion));
+                OpenSsh.Result r = tunnel(ssh);
 
-            assertThat(r.elapsed()).as("login and tunnel under the flood").isLessThan(LOGIN_UNDER_FLOOD);
-            // The flood's slots run out at login_grace_time without a key: its address is then refused.
-            bastion.audit().await(e -> e.path("event").asText().equals("session.terminate")
-                    && e.path("reason").asText().equals("noauth_penalty"), TIMEOUT);
-            assertThat(terminations(bastion, "127.0.0.9", "max_unauthenticated_per_source")).isNotEmpty();
-            assertThat(terminations(bastion, "127.0.0.9", "noauth_penalty")).isNotEmpty();
-            assertThat(terminations(bastion, "127.0.0.1", "max_unauthenticated")).isEmpty();
-            assertThat(flood.attempts()).isGreaterThan(30);
+                assertThat(r.elapsed()).as("login and tunnel under the flood").isLessThan(LOGIN_UNDER_FLOOD);
+                // The flood's slots run out at login_grace_time without a key: its address is then refused.
+                bastion.audit().await(e -> e.path("event").asText().equals("session.terminate")
+                        && e.path("reason").asText().equals("noauth_penalty"), TIMEOUT);
+                assertThat(terminations(bastion, "127.0.0.9", "max_unauthenticated_per_source")).isNotEmpty();
+                assertThat(terminations(bastion, "127.0.0.9", "noauth_penalty")).isNotEmpty();
+                assertThat(terminations(bastion, "127.0.0.1", "max_unauthenticated")).isEmpty();
+                assertThat(flood.attempts()).isGreaterThan(30);
+            }
         }
     }
 
     @Test
     void floodFromManyAddressesCannotTakeEveryPreAuthSlot() throws Exception {
         // Six addresses at their per-source cap would hold 30 slots; there are 20.
-        try (BastionFixture bastion = bastion("  max_unauthenticated: 20\n  max_unauthenticated_per_source: 5");
-             Flood flood = Flood.from(List.of("127.0.0.9", "127.0.0.10", "127.0.0.11", "127.0.0.12", "127.0.0.13",
-                     "127.0.0.14"), bastion.port(), 8)) {
-            bastion.audit().await(e -> e.path("event").asText().equals("session.terminate")
-                    && e.path("reason").asText().equals("max_unauthenticated"), TIMEOUT);
+        try (BastionFixture bastion = bastion("  max_unauthenticated: 20\n  max_unauthenticated_per_source: 5")) {
+            OpenSsh ssh = warmedUp(bastion);
+            try (Flood flood = Flood.from(List.of("127.0.0.9", "127.0.0.10", "127.0.0.11", "127.0.0.12", "127.0.0.13",
+                    "127.0.0.14"), bastion.port(), 8)) {
+                bastion.audit().await(e -> e.path("event").asText().equals("session.terminate")
+                        && e.path("reason").asText().equals("max_unauthenticated"), TIMEOUT);
 
-            OpenSsh.Result r = tunnel(ssh(bastion));
+                OpenSsh.Result r = tunnel(ssh);
 
-            assertThat(r.elapsed()).as("login and tunnel under the flood").isLessThan(LOGIN_UNDER_FLOOD);
-            assertThat(terminations(bastion, "127.0.0.1", "max_unauthenticated")).isEmpty();
-            assertThat(terminations(bastion, "127.0.0.1", "max_unauthenticated_per_source")).isEmpty();
-            assertThat(flood.attempts()).isGreaterThan(48);
+                assertThat(r.elapsed()).as("login and tunnel under the flood").isLessThan(LOGIN_UNDER_FLOOD);
+                assertThat(terminations(bastion, "127.0.0.1", "max_unauthenticated")).isEmpty();
+                assertThat(terminations(bastion, "127.0.0.1", "max_unauthenticated_per_source")).isEmpty();
+                assertThat(flood.attempts()).isGreaterThan(48);
+            }
+        }
+    }
+
+    @Test
+    void penaltyExemptAddressIsNeitherCappedNorPenalised() throws Exception {
+        try (BastionFixture bastion = bastion("  max_unauthenticated: 8\n  max_unauthenticated_per_source: 2\n"
+                + "  login_grace_time: 1s\n  noauth_penalty: 1s\n  penalty_exempt: [\"127.0.0.9/32\"]");
+             Flood office = Flood.from(List.of("127.0.0.9"), bastion.port(), 6)) {
+            // Six at once from one exempt address, each running out at login_grace_time, twice over.
+            awaitCount(bastion, "session.close", "login_grace_time", 12);
+
+            assertThat(terminations(bastion, "127.0.0.9", "max_unauthenticated_per_source")).isEmpty();
+            assertThat(terminations(bastion, "127.0.0.9", "noauth_penalty")).isEmpty();
+            tunnel(ssh(bastion));
         }
     }
 
@@ -265,6 +293,7 @@ class PreAuthIT {
         }
     }
 
+    /** Waits until at least {@code count} events named {@code event} carry {@code reason}. */
     private static void awaitCount(BastionFixture bastion, String event, String reason, int count) throws InterruptedException {
         long deadline = System.nanoTime() + TIMEOUT.toNanos();
         long seen = 0;
@@ -275,7 +304,7 @@ class PreAuthIT {
             }
             Thread.sleep(50);
         }
-        assertThat(seen).as(bastion.audit().dump()).isEqualTo(count);
+        assertThat(seen).as(bastion.audit().dump()).isGreaterThanOrEqualTo(count);
     }
 
     /** MINA's client, a real peer; {@code signatures} empty means its defaults. */
@@ -353,7 +382,7 @@ class PreAuthIT {
                     // refused or reset: try again
                 }
                 try {
-                    Thread.sleep(100);
+                    Thread.sleep(200);
                 } catch (InterruptedException e) {
                     return;
                 }
