@@ -90,7 +90,7 @@ final class SessionRegistry implements SessionListener, AutoCloseable {
         }
         PreAuthSlots.Admission<SessionState> admission = preAuth.admit(state.source, state);
         if (admission instanceof PreAuthSlots.Admission.Admitted<SessionState> a) {
-            a.displaced().ifPresent(victim -> terminateSoon(victim, PreAuthSlots.MAX_UNAUTHENTICATED,
+            a.displaced().ifPresent(victim -> terminateSoonUnlessLoggedIn(victim, PreAuthSlots.MAX_UNAUTHENTICATED,
                     "too many unauthenticated connections; yours was the oldest from the busiest address"));
         } else if (admission instanceof PreAuthSlots.Admission.Refused<SessionState> r) {
             terminateSoon(state, r.reason(), r.reason().equals(PreAuthSlots.MAX_UNAUTHENTICATED_PER_SOURCE)
@@ -203,7 +203,7 @@ final class SessionRegistry implements SessionListener, AutoCloseable {
     private void endPreAuth(Source source, SourcePenalties.Penalty penalty) {
         for (SessionState s : preAuth.holdersFrom(source)) {
             preAuth.release(s);
-            endForPenalty(s, penalty);
+            terminateSoonUnlessLoggedIn(s, penalty.reason(), penalty.clientMessage());
         }
     }
 
@@ -234,6 +234,18 @@ final class SessionRegistry implements SessionListener, AutoCloseable {
     /** Terminates from the timer thread: MINA is still setting the session up in sessionCreated. */
     private void terminateSoon(SessionState state, String reason, String clientMessage) {
         timer.execute(() -> terminate(state, reason, clientMessage));
+    }
+
+    /**
+     * For a pre-auth quota ending another connection: one that has logged in meanwhile (with a
+     * valid signature, checked against the penalty just before) is no longer what the quota counts.
+     */
+    private void terminateSoonUnlessLoggedIn(SessionState state, String reason, String clientMessage) {
+        timer.execute(() -> {
+            if (!state.authenticated()) {
+                terminate(state, reason, clientMessage);
+            }
+        });
     }
 
     /**
