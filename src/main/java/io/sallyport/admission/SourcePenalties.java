@@ -201,8 +201,12 @@ public final class SourcePenalties {
                 : new Penalty(NOAUTH_PENALTY, Duration.ofNanos(noauth)));
     }
 
-    /** A config duration in nanoseconds, saturated: {@code 999999999d} must not overflow into the past. */
+    /**
+     * A config duration in nanoseconds, at most a year: {@code 999999999d}, even times
+     * {@link #NOAUTH_FREE} + {@link #NOAUTH_MAX_REFUSALS}, must not overflow into the past.
+     */
     static long nanos(Duration d) {
-        return d.compareTo(Duration.ofDays(365 * 100)) > 0 ? Duration.ofDays(365 * 100).toNanos() : d.toNanos();
+        Duration year = Duration.ofDays(365);
+        return d.compareTo(year) > 0 ? year.toNanos() : d.toNanos();
     }
 }

@@ -160,8 +160,12 @@ class SourcePenaltiesTest {
         SourcePenalties forever = new SourcePenalties(1, Duration.ofDays(999_999_999L), Duration.ofDays(999_999_999L), 10, ticker);
 
         assertThat(forever.authFailure(ATTACKER)).isPresent();
-        ticker.advance(Duration.ofDays(365));
+        for (int i = 0; i < 100; i++) {
+            forever.noauthEnd(OTHER);
+        }
+        ticker.advance(Duration.ofDays(300));
         assertThat(forever.inForce(ATTACKER)).isPresent();
+        assertThat(forever.inForce(OTHER).orElseThrow().reason()).isEqualTo("noauth_penalty");
     }
 
     @Test
