@@ -22,13 +22,20 @@ import java.util.Random;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.apache.sshd.client.SshClient;
+import org.apache.sshd.client.auth.AbstractUserAuth;
+import org.apache.sshd.client.auth.AbstractUserAuthFactory;
+import org.apache.sshd.client.auth.UserAuth;
+import org.apache.sshd.client.auth.UserAuthFactory;
 import org.apache.sshd.client.auth.pubkey.UserAuthPublicKeyFactory;
 import org.apache.sshd.client.keyverifier.AcceptAllServerKeyVerifier;
 import org.apache.sshd.client.session.ClientSession;
 import org.apache.sshd.common.NamedFactory;
 import org.apache.sshd.common.NamedResource;
-import org.apache.sshd.common.signature.Signature;
+import org.apache.sshd.common.SshConstants;
 import org.apache.sshd.common.signature.BuiltinSignatures;
+import org.apache.sshd.common.signature.Signature;
+import org.apache.sshd.common.util.buffer.Buffer;
+import org.apache.sshd.common.util.buffer.ByteArrayBuffer;
 import org.apache.sshd.common.util.security.SecurityUtils;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -259,6 +266,93 @@ class PreAuthIT {
             assertThat(rejects.get(0).path("auth").path("key_type").asText()).isEqualTo("ssh-rsa");
             bastion.audit().await("session.terminate", e -> e.path("reason").asText().equals("auth_penalty"));
             assertThat(bastion.audit().named("auth.accept")).isEmpty();
+        }
+    }
+
+    /**
+     * Keys no client library will send are written on the wire by a scripted client: a key type
+     * nobody knows, and an ed25519 key cut short. Both are refused before MINA would fail on them.
+     */
+    @Test
+    void unknownKeyTypeAndUnreadableKeyAreRefusedWithTheirReasonsAndCountAtOnce() throws Exception {
+        try (BastionFixture bastion = bastion("  max_auth_attempts: 2\n  auth_failure_penalty: 60s")) {
+            byte[] unknown = blob("ssh-foo@example.com", new byte[16]);
+            byte[] cutShort = blob("ssh-ed25519", new byte[5]);
+            for (byte[][] offer : List.of(new byte[][] {"ssh-foo@example.com".getBytes(), unknown},
+                    new byte[][] {"ssh-ed25519".getBytes(), cutShort})) {
+                SshClient client = SshClient.setUpDefaultClient();
+                client.setServerKeyVerifier(AcceptAllServerKeyVerifier.INSTANCE);
+                client.setUserAuthFactories(List.of(CraftedKeyAuth.factory(new String(offer[0]), offer[1])));
+                client.start();
+                try (ClientSession session = client.connect("alice", "127.0.0.1", bastion.port())
+                        .verify(Duration.ofSeconds(10)).getSession()) {
+                    assertThatThrownBy(() -> session.auth().verify(Duration.ofSeconds(10))).isNotNull();
+                } finally {
+                    client.stop();
+                }
+            }
+
+            JsonNode unknownReject = bastion.audit().await("auth.reject",
+                    e -> e.path("auth").path("key_type").asText().equals("ssh-foo@example.com"));
+            assertThat(unknownReject.path("reason").asText()).isEqualTo("key type ssh-foo@example.com is not accepted");
+            JsonNode unreadable = bastion.audit().await("auth.reject", e -> e.path("reason").asText().startsWith("unreadable"));
+            assertThat(unreadable.path("reason").asText()).contains("expected 32");
+            // The second refusal reached max_auth_attempts: its connection was ended at once.
+            JsonNode ended = bastion.audit().await("session.terminate", e -> e.path("reason").asText().equals("auth_penalty"));
+            assertThat(ended.path("session")).isEqualTo(unreadable.path("session"));
+        }
+    }
+
+    private static byte[] blob(String type, byte[] field) {
+        ByteArrayBuffer b = new ByteArrayBuffer();
+        b.putString(type);
+        b.putBytes(field);
+        return b.getCompactData();
+    }
+
+    /** A client {@code publickey} method that offers one key blob as given, once, without a signature. */
+    static final class CraftedKeyAuth extends AbstractUserAuth {
+        private final String algorithm;
+        private final byte[] blob;
+        private boolean sent;
+
+        private CraftedKeyAuth(String algorithm, byte[] blob) {
+            super("publickey");
+            this.algorithm = algorithm;
+            this.blob = blob;
+        }
+
+        static UserAuthFactory factory(String algorithm, byte[] blob) {
+            return new AbstractUserAuthFactory("publickey") {
+                @Override
+                public UserAuth createUserAuth(ClientSession session) {
+                    return new CraftedKeyAuth(algorithm, blob);
+                }
+            };
+        }
+
+        @Override
+        protected boolean sendAuthDataRequest(ClientSession session, String service) throws Exception {
+            if (sent) {
+                return false;
+            }
+            sent = true;
+            Buffer b =
+                    session.createBuffer(SshConstants.SSH_MSG_USERAUTH_REQUEST);
+            b.putString(session.getUsername());
+            b.putString(service);
+            b.putString(getName());
+            b.putBoolean(false);
+            b.putString(algorithm);
+            b.putBytes(blob);
+            session.writePacket(b);
+            return true;
+        }
+
+        @Override
+        protected boolean processAuthDataRequest(ClientSession session, String service,
+                                                 Buffer buffer) {
+            return false;
         }
     }
 
