@@ -26,9 +26,14 @@ import org.apache.sshd.server.session.ServerSession;
  * MINA reports the session authenticated ({@link SessionRegistry#sessionEvent}), which happens only
  * after a valid signature.
  *
- * <p>Certificates are judged before MINA's own certificate checks too ({@link #precheckCertificate},
- * called by {@link CertificatePublicKeyAuth}): MINA refuses an expired certificate, say, without
- * ever calling this authenticator, and the refusal's reason would be lost to the audit.
+ * <p>Every key is judged before MINA's own checks too ({@link #precheck}, called by
+ * {@link CertificatePublicKeyAuth}): MINA refuses a DSA key or an expired certificate, say,
+ * without ever calling this authenticator, and the refusal's reason would be lost to the audit.
+ *
+ * <p>Every refusal is one {@code auth.reject} per key and connection, and counts toward the
+ * source's {@code auth_failure_penalty} at once ({@link SessionRegistry#loginRefused}) — except a
+ * refusal because the audit trail cannot take more events, which is the server's fault, not the
+ * client's.
  */
 final class BastionAuthenticator implements PublickeyAuthenticator {
     private final Logins logins;
@@ -62,18 +67,20 @@ final class BastionAuthenticator implements PublickeyAuthenticator {
     }
 
     /**
-     * The whole decision for a certificate, before MINA checks it: audits the refusal, if any, and
-     * records no pending login (MINA calls {@link #authenticate} for that once its checks pass).
+     * The whole decision for a key or certificate, before MINA checks it: audits the refusal, if
+     * any, and records no pending login (MINA calls {@link #authenticate} for that once its checks
+     * pass).
      */
-    boolean precheckCertificate(String username, SshPublicKey certificate, ServerSession session) {
+    boolean precheck(String username, SshPublicKey key, ServerSession session) {
         SessionState state = SessionState.of(session);
         if (state == null || state.terminated.get()) {
             return false;
         }
-        Optional<SessionState.PendingLogin> login = decide(state, username, certificate);
-        if (login.isEmpty()) {
-            return false;
+        Optional<SessionState.PendingLogin> login = decide(state, username, key);
+        if (login.isEmpty() || !key.isCertificate()) {
+            return login.isPresent();
         }
+        SshPublicKey certificate = key;
         // MINA checks the validity window again, with the system clock and no clock_skew. Say so
         // here, where the certificate is known, rather than let MINA refuse it without a reason.
         SshCertificate cert = SshCertificate.parse(certificate.blob());
@@ -100,6 +107,39 @@ final class BastionAuthenticator implements PublickeyAuthenticator {
         reject(state, username, Optional.of(info(certificate, identity, cert)), reason);
     }
 
+    /** The penalty in force against the session's source: every key it offers is refused. */
+    Optional<io.sallyport.admission.SourcePenalties.Penalty> penaltyOf(ServerSession session) {
+        SessionState state = SessionState.of(session);
+        return state == null ? Optional.empty() : registry.penaltyOf(state);
+    }
+
+    /**
+     * Audits a key refused outside this class's decision (a signature algorithm, a malformed
+     * request, MINA's own checks, a signature that does not verify), and counts it.
+     *
+     * @param key the key as offered, when it could be read
+     */
+    void refused(ServerSession session, String username, Optional<SshPublicKey> key, String reason) {
+        SessionState state = SessionState.of(session);
+        if (state != null) {
+            reject(state, username, key.map(k -> info(k, Optional.empty(), Optional.empty())), reason);
+        }
+    }
+
+    /**
+     * Refuses a key offered while the source is in the penalty box, and ends the connection. Not
+     * counted again: a penalty is not lengthened by what it refuses.
+     */
+    void refusedInPenalty(ServerSession session, String username, Optional<SshPublicKey> key, io.sallyport.admission.SourcePenalties.Penalty penalty) {
+        SessionState state = SessionState.of(session);
+        if (state == null) {
+            return;
+        }
+        reject(state, username, key.map(k -> info(k, Optional.empty(), Optional.empty())),
+                penalty.reason() + ": " + penalty.clientMessage(), false);
+        registry.endForPenalty(state, penalty);
+    }
+
     private Optional<SessionState.PendingLogin> decide(SessionState state, String username, SshPublicKey wire) {
         AuthDecision decision = logins.authenticate(username, wire);
         if (!(decision instanceof AuthDecision.Accept accept)) {
@@ -114,7 +154,7 @@ final class BastionAuthenticator implements PublickeyAuthenticator {
         if (auditRefusal.isPresent()) {
             // Fail closed: a session whose events may not reach the audit trail does not start.
             // Live sessions go on; their events still fit the spool's reserve.
-            reject(state, identity.user(), Optional.of(info), auditRefusal.get());
+            reject(state, identity.user(), Optional.of(info), auditRefusal.get(), false);
             return Optional.empty();
         }
         if (registry.sessionsOf(identity.user()) >= maxSessionsPerUser) {
@@ -126,11 +166,18 @@ final class BastionAuthenticator implements PublickeyAuthenticator {
     }
 
     private void reject(SessionState state, String user, Optional<AuditEvent.AuthInfo> info, String reason) {
+        reject(state, user, info, reason, true);
+    }
+
+    private void reject(SessionState state, String user, Optional<AuditEvent.AuthInfo> info, String reason, boolean counts) {
         String fp = info.map(i -> i.keyType() + " " + i.keyFp()).orElse("?");
         // One event per rejected key, not one per MINA callback.
         if (state.rejectedKeys.add(fp + " " + user)) {
             state.authRejects.incrementAndGet();
             auditor.emit(new AuditEvent.AuthReject(state.id, state.client, Printable.of(user), info, reason));
+            if (counts) {
+                registry.loginRefused(state);
+            }
         }
     }
 

@@ -1,8 +1,15 @@
 package io.sallyport.ssh;
 
+import io.sallyport.admission.SourcePenalties;
 import io.sallyport.identity.SshPublicKey;
+import io.sallyport.net.Printable;
 import java.net.InetSocketAddress;
 import java.security.cert.CertificateException;
+import java.util.List;
+import java.util.Optional;
+import org.apache.sshd.common.NamedResource;
+import org.apache.sshd.common.signature.SignatureFactoriesManager;
+import org.apache.sshd.server.auth.AsyncAuthException;
 import org.apache.sshd.common.config.keys.OpenSshCertificate;
 import org.apache.sshd.common.util.buffer.Buffer;
 import org.apache.sshd.server.auth.pubkey.UserAuthPublicKey;
@@ -10,15 +17,20 @@ import org.apache.sshd.server.auth.pubkey.UserAuthPublicKeyFactory;
 import org.apache.sshd.server.session.ServerSession;
 
 /**
- * MINA's {@code publickey} method with sallyport's certificate decision in front of it.
+ * MINA's {@code publickey} method with sallyport's decision in front of it, so that every refused
+ * key is audited with its reason and counted toward the source's penalty the moment it is refused,
+ * whichever layer refuses it.
  *
- * <p>For a certificate, MINA checks the type, the validity window, the CA signature (against the
- * key embedded in the certificate) and the critical options, and refuses a failing certificate
- * without calling the {@code PublickeyAuthenticator}. So sallyport judges the certificate first
- * ({@link BastionAuthenticator#precheckCertificate}: trusted CA, principals, window with
- * {@code clock_skew}, {@code max_validity}, options, extensions, revocation), auditing any refusal,
- * and only then lets MINA run. What MINA alone checks, the CA signature and {@code source-address},
- * is audited from the hooks below when it fails. Plain keys go straight to MINA.
+ * <p>MINA refuses some requests without calling the {@code PublickeyAuthenticator}: a DSA key or
+ * an {@code ssh-rsa} (SHA-1) signature ("no verifier"), a key type or blob it cannot read, and a
+ * certificate failing its own checks (type, validity window, CA signature, critical options). So
+ * each request is judged here first, from the algorithm and key blob exactly as the client sent
+ * them: the source's penalty ({@link BastionAuthenticator#refusedInPenalty}), the whole key or
+ * certificate decision ({@link BastionAuthenticator#precheck}: key policy, identity, trusted CA,
+ * principals, window with {@code clock_skew}, {@code max_validity}, options, revocation), then the
+ * signature algorithm. Only then does MINA run. What MINA alone checks — the CA signature,
+ * {@code source-address}, the user's signature — is audited from the hooks below when it fails,
+ * and any other refusal of MINA's is audited as such.
  */
 final class CertificatePublicKeyAuth extends UserAuthPublicKey {
     private final BastionAuthenticator authenticator;
@@ -38,35 +50,99 @@ final class CertificatePublicKeyAuth extends UserAuthPublicKey {
         };
     }
 
+    /** What a {@code publickey} request offers, read without consuming it; a field is empty when unreadable. */
+    private record Offer(Optional<String> algorithm, Optional<SshPublicKey> key, Optional<String> problem) {}
+
     @Override
     public Boolean doAuth(Buffer buffer, boolean init) throws Exception {
-        offered = offeredCertificate(buffer);
+        ServerSession session = getServerSession();
+        SessionState state = SessionState.of(session);
+        if (state == null) {
+            return super.doAuth(buffer, init); // not a session the registry saw open: nothing to account
+        }
+        state.keyOffered = true;
+        String user = getUsername();
+        Offer offer = peek(buffer);
+        Optional<SourcePenalties.Penalty> penalty = authenticator.penaltyOf(session);
+        if (penalty.isPresent()) {
+            authenticator.refusedInPenalty(session, user, offer.key(), penalty.get());
+            return Boolean.FALSE;
+        }
+        if (offer.problem().isPresent()) {
+            authenticator.refused(session, user, offer.key(), offer.problem().get());
+            return Boolean.FALSE;
+        }
+        SshPublicKey key = offer.key().orElseThrow();
+        if (!authenticator.precheck(user, key, session)) {
+            return Boolean.FALSE;
+        }
+        Optional<String> badAlgorithm = signatureRefusal(offer.algorithm().orElseThrow(), session);
+        if (badAlgorithm.isPresent()) {
+            authenticator.refused(session, user, offer.key(), badAlgorithm.get());
+            return Boolean.FALSE;
+        }
+        offered = key.isCertificate() ? key : null;
+        int rejectsBefore = state.authRejects.get();
+        SessionState.PendingLogin pendingBefore = state.pending;
         try {
-            if (offered != null && !authenticator.precheckCertificate(getUsername(), offered, getServerSession())) {
-                return Boolean.FALSE;
+            Boolean result = super.doAuth(buffer, init);
+            if (Boolean.FALSE.equals(result) && state.authRejects.get() == rejectsBefore && state.pending == pendingBefore
+                    && !state.terminated.get()) {
+                authenticator.refused(session, user, offer.key(), "refused by the SSH library");
             }
-            return super.doAuth(buffer, init);
+            return result;
+        } catch (AsyncAuthException e) {
+            throw e;
+        } catch (Exception e) {
+            SessionState.PendingLogin accepted = state.pending;
+            if (accepted != null && accepted != pendingBefore) {
+                // Our decision accepted the key; MINA then found the signature wrong.
+                state.pending = null;
+                authenticator.refused(session, user, offer.key(), "the signature made with the key does not verify");
+            } else if (state.authRejects.get() == rejectsBefore) {
+                authenticator.refused(session, user, offer.key(),
+                        "refused by the SSH library: " + Printable.of(String.valueOf(e.getMessage())));
+            }
+            throw e;
         } finally {
             offered = null;
         }
     }
 
     /**
-     * Reads the offered key blob without consuming the request ({@code boolean has-signature,
-     * string algorithm, string key-blob, ...}): the certificate exactly as the client sent it.
+     * Reads {@code boolean has-signature, string algorithm, string key-blob, ...} without consuming
+     * it: the key exactly as the client sent it.
      */
-    private static SshPublicKey offeredCertificate(Buffer buffer) {
+    private static Offer peek(Buffer buffer) {
         int start = buffer.rpos();
+        String algorithm = null;
         try {
             buffer.getBoolean();
-            buffer.getString();
-            SshPublicKey key = SshPublicKey.fromBlob(buffer.getBytes());
-            return key.isCertificate() ? key : null;
+            algorithm = buffer.getString();
+            byte[] blob = buffer.getBytes();
+            try {
+                return new Offer(Optional.of(algorithm), Optional.of(SshPublicKey.fromBlob(blob)), Optional.empty());
+            } catch (RuntimeException e) {
+                return new Offer(Optional.of(algorithm), Optional.empty(),
+                        Optional.of("unreadable public key (" + Printable.of(String.valueOf(e.getMessage())) + ")"));
+            }
         } catch (RuntimeException e) {
-            return null; // Not ours to judge: MINA refuses a malformed request its own way.
+            return new Offer(Optional.ofNullable(algorithm), Optional.empty(), Optional.of("malformed publickey request"));
         } finally {
             buffer.rpos(start);
         }
+    }
+
+    /** Why the signature algorithm the client names is refused: one this server does not verify. */
+    private Optional<String> signatureRefusal(String algorithm, ServerSession session) {
+        List<String> accepted = NamedResource.getNameList(SignatureFactoriesManager.resolveSignatureFactories(this, session));
+        if (accepted.contains(algorithm)) {
+            return Optional.empty();
+        }
+        if (algorithm.equals("ssh-rsa") || algorithm.equals("ssh-rsa-cert-v01@openssh.com")) {
+            return Optional.of("ssh-rsa (SHA-1) signatures are refused; the client must sign with rsa-sha2-256 or rsa-sha2-512");
+        }
+        return Optional.of("signature algorithm " + Printable.of(algorithm) + " is not accepted");
     }
 
     @Override

@@ -1,5 +1,9 @@
 package io.sallyport.ssh;
 
+import io.sallyport.admission.PreAuthSlots;
+import io.sallyport.admission.Source;
+import io.sallyport.admission.SourceBlocks;
+import io.sallyport.admission.SourcePenalties;
 import io.sallyport.audit.AuditEvent;
 import io.sallyport.audit.Auditor;
 import io.sallyport.config.Config;
@@ -27,42 +31,39 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Every live connection, and the limits that span connections: unauthenticated connections,
- * sessions per user, the per-source penalty after failed logins, idle time, session duration and
- * certificate expiry.
- * Each enforcement is audited as {@code session.terminate} with its reason.
+ * Every live connection, and the limits that span connections: unauthenticated connections (in
+ * all and per source), the per-source penalties (failed logins, connections without a key),
+ * sessions per user, idle time, session duration and certificate expiry.
+ * Each enforcement is audited as {@code session.terminate} with its reason; the bookkeeping of the
+ * pre-auth quotas is {@link PreAuthSlots} and {@link SourcePenalties}.
  */
 final class SessionRegistry implements SessionListener, AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(SessionRegistry.class);
-    /** Bound on remembered failing sources, so a spoofing flood cannot exhaust memory. */
-    private static final int MAX_TRACKED_SOURCES = 100_000;
-
     /**
-     * Failed logins from one source address. Failures count within a window as long as the
-     * penalty; reaching {@code max_auth_attempts} in it refuses the source until {@code untilNanos}.
+     * Bound on remembered penalised sources, so a flood from many addresses (an IPv6 attacker has
+     * millions of /64s) cannot exhaust memory; about 200 bytes each, some 13 MiB when full.
      */
-    private record Penalty(int failures, long windowEndNanos, long untilNanos) {
-        boolean expired(long now) {
-            return windowEndNanos - now < 0 && untilNanos - now < 0;
-        }
-    }
+    static final int MAX_TRACKED_SOURCES = 65_536;
 
     private final Auditor auditor;
-    private final Config.Limits limits;
     private final Config.Policy policy;
     private final Map<String, SessionState> live = new ConcurrentHashMap<>();
     private final Map<String, AtomicInteger> perUser = new ConcurrentHashMap<>();
-    private final Map<String, Penalty> penalties = new ConcurrentHashMap<>();
-    private final AtomicInteger unauthenticated = new AtomicInteger();
+    private final SourceBlocks sources;
+    private final SourcePenalties penalties;
+    private final PreAuthSlots<SessionState> preAuth;
     private final ScheduledExecutorService timer;
     /** Wall-clock time, for certificate expiry; durations use {@link System#nanoTime}. */
     private final Clock clock;
 
     SessionRegistry(Auditor auditor, Config.Limits limits, Config.Policy policy, Clock clock) {
         this.auditor = auditor;
-        this.limits = limits;
         this.policy = policy;
         this.clock = clock;
+        this.sources = new SourceBlocks(limits.penaltyExempt());
+        this.penalties = new SourcePenalties(limits.maxAuthAttempts(), limits.authFailurePenalty(), limits.noauthPenalty(),
+                MAX_TRACKED_SOURCES, System::nanoTime);
+        this.preAuth = new PreAuthSlots<>(limits.maxUnauthenticated(), limits.maxUnauthenticatedPerSource());
         this.timer = Executors.newSingleThreadScheduledExecutor(r -> {
             Thread t = new Thread(r, "sallyport-session-timer");
             t.setDaemon(true);
@@ -77,16 +78,24 @@ final class SessionRegistry implements SessionListener, AutoCloseable {
     public void sessionCreated(Session session) {
         ServerSession s = (ServerSession) session;
         SessionState state = new SessionState(s, clientRef(s.getClientAddress()), localPort(s.getIoSession().getLocalAddress()));
+        state.source = sourceOf(s.getClientAddress());
         s.setAttribute(SessionState.KEY, state);
         live.put(state.id, state);
-        int pending = unauthenticated.incrementAndGet();
         auditor.emit(new AuditEvent.SessionOpen(state.id, state.client, state.serverPort));
 
-        Penalty p = penalties.get(state.client.ip());
-        if (p != null && p.untilNanos() - System.nanoTime() > 0) {
-            terminateSoon(state, "auth_penalty", "too many failed logins from your address; try again later");
-        } else if (pending > limits.maxUnauthenticated()) {
-            terminateSoon(state, "max_unauthenticated", "too many unauthenticated connections; try again later");
+        Optional<SourcePenalties.Penalty> penalty = penalties.inForce(state.source);
+        if (penalty.isPresent()) {
+            terminateSoon(state, penalty.get().reason(), penalty.get().clientMessage());
+            return;
+        }
+        PreAuthSlots.Admission<SessionState> admission = preAuth.admit(state.source, state);
+        if (admission instanceof PreAuthSlots.Admission.Admitted<SessionState> a) {
+            a.displaced().ifPresent(victim -> terminateSoonUnlessLoggedIn(victim, PreAuthSlots.MAX_UNAUTHENTICATED,
+                    "too many unauthenticated connections; yours was the oldest from the busiest address"));
+        } else if (admission instanceof PreAuthSlots.Admission.Refused<SessionState> r) {
+            terminateSoon(state, r.reason(), r.reason().equals(PreAuthSlots.MAX_UNAUTHENTICATED_PER_SOURCE)
+                    ? "too many unauthenticated connections from your address; try again later"
+                    : "too many unauthenticated connections; try again later");
         }
     }
 
@@ -109,8 +118,8 @@ final class SessionRegistry implements SessionListener, AutoCloseable {
         state.identity = login.identity();
         state.auth = login.auth();
         state.touch();
-        unauthenticated.decrementAndGet();
-        penalties.remove(state.client.ip());
+        preAuth.release(state);
+        penalties.loggedIn(state.source);
         int count = perUser.computeIfAbsent(login.identity().user(), u -> new AtomicInteger()).incrementAndGet();
         auditor.emit(new AuditEvent.AuthAccept(state.id, state.client, login.identity().user(), login.auth()));
         if (count > policy.maxSessionsPerUser()) {
@@ -134,15 +143,20 @@ final class SessionRegistry implements SessionListener, AutoCloseable {
             perUser.computeIfPresent(state.identity.user(), (u, n) -> n.decrementAndGet() <= 0 ? null : n);
             reason = state.terminationReason != null ? state.terminationReason : "client disconnected";
         } else {
-            unauthenticated.decrementAndGet();
+            boolean heldSlot = preAuth.release(state);
             SessionState.PendingLogin unproven = state.pending;
             if (unproven != null && state.terminationReason == null) {
                 auditor.emit(new AuditEvent.AuthReject(state.id, state.client, unproven.identity().user(),
                         Optional.of(unproven.auth()), "key accepted but no valid signature was made with it"));
                 state.authRejects.incrementAndGet();
+                loginRefused(state);
             }
-            if (state.authRejects.get() > 0) {
-                recordFailure(state.client.ip());
+            if (heldSlot && !state.keyOffered && state.terminationReason == null) {
+                // Closed by the client or at login_grace_time, never having offered a key. Not
+                // counted: connections the server itself ended (quotas, penalties, shutdown).
+                penalties.noauthEnd(state.source).ifPresent(p ->
+                        log.info("refusing {} for {}s: connections ended without offering a key", state.source,
+                                p.remaining().toSeconds()));
             }
             reason = state.terminationReason != null ? state.terminationReason
                     : timedOut(session) ? "login_grace_time" : "not authenticated";
@@ -160,6 +174,45 @@ final class SessionRegistry implements SessionListener, AutoCloseable {
 
     List<SessionState> live() {
         return List.copyOf(live.values());
+    }
+
+    /** The penalty in force against the session's source, which refuses any key it offers now. */
+    Optional<SourcePenalties.Penalty> penaltyOf(SessionState state) {
+        return state.source == null ? Optional.empty() : penalties.inForce(state.source);
+    }
+
+    /**
+     * Counts a refused login toward its source's {@code auth_failure_penalty}, now. When this one
+     * starts the penalty, every connection from the source still trying to log in is ended.
+     */
+    void loginRefused(SessionState state) {
+        if (state.source == null) {
+            return;
+        }
+        penalties.authFailure(state.source).ifPresent(p -> {
+            log.info("refusing {} for {}s after too many failed logins", state.source, p.remaining().toSeconds());
+            endPreAuth(state.source, p);
+        });
+    }
+
+    /** Ends the session because its source is refused; audited with the penalty's reason. */
+    void endForPenalty(SessionState state, SourcePenalties.Penalty penalty) {
+        terminateSoon(state, penalty.reason(), penalty.clientMessage());
+    }
+
+    private void endPreAuth(Source source, SourcePenalties.Penalty penalty) {
+        for (SessionState s : preAuth.holdersFrom(source)) {
+            preAuth.release(s);
+            terminateSoonUnlessLoggedIn(s, penalty.reason(), penalty.clientMessage());
+        }
+    }
+
+    private Source sourceOf(SocketAddress address) {
+        if (address instanceof InetSocketAddress a && a.getAddress() != null) {
+            return sources.of(a.getAddress());
+        }
+        // Not an IP peer (never with NIO2 TCP): one shared source, capped and penalised as one.
+        return new Source(String.valueOf(address), false);
     }
 
     // ---- enforcement ---------------------------------------------------------------------------
@@ -181,6 +234,18 @@ final class SessionRegistry implements SessionListener, AutoCloseable {
     /** Terminates from the timer thread: MINA is still setting the session up in sessionCreated. */
     private void terminateSoon(SessionState state, String reason, String clientMessage) {
         timer.execute(() -> terminate(state, reason, clientMessage));
+    }
+
+    /**
+     * For a pre-auth quota ending another connection: one that has logged in meanwhile (with a
+     * valid signature, checked against the penalty just before) is no longer what the quota counts.
+     */
+    private void terminateSoonUnlessLoggedIn(SessionState state, String reason, String clientMessage) {
+        timer.execute(() -> {
+            if (!state.authenticated()) {
+                terminate(state, reason, clientMessage);
+            }
+        });
     }
 
     /**
@@ -256,29 +321,10 @@ final class SessionRegistry implements SessionListener, AutoCloseable {
                     terminate(s, "idle", "idle timeout");
                 }
             }
-            penalties.values().removeIf(p -> p.expired(now));
+            penalties.sweep();
         } catch (RuntimeException e) {
             log.error("session timer: {}", e.toString());
         }
-    }
-
-    private void recordFailure(String ip) {
-        if (penalties.size() >= MAX_TRACKED_SOURCES && !penalties.containsKey(ip)) {
-            return;
-        }
-        long now = System.nanoTime();
-        long window = limits.authFailurePenalty().toNanos();
-        penalties.compute(ip, (k, p) -> {
-            if (p == null || p.windowEndNanos() - now < 0) {
-                p = new Penalty(0, now + window, p == null ? now : p.untilNanos());
-            }
-            int failures = p.failures() + 1;
-            if (failures >= limits.maxAuthAttempts()) {
-                log.info("refusing {} for {} after {} failed logins", ip, limits.authFailurePenalty(), failures);
-                return new Penalty(0, now, now + window);
-            }
-            return new Penalty(failures, p.windowEndNanos(), p.untilNanos());
-        });
     }
 
     private static boolean timedOut(Session session) {

@@ -55,6 +55,10 @@ final class SessionState {
     volatile SshPublicKey loginKey;
     /** When the certificate the session logged in with runs out; null for a plain key. */
     volatile Instant certificateEndsAt;
+    /** What the pre-auth quotas and penalties count this connection against; set when it opens. */
+    volatile io.sallyport.admission.Source source;
+    /** The client sent a {@code publickey} request (a connection that never does is "noauth"). */
+    volatile boolean keyOffered;
 
     /**
      * @param key    the key or certificate offered, in wire form

@@ -1,0 +1,145 @@
+package io.sallyport.admission;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.util.Optional;
+import org.junit.jupiter.api.Test;
+
+class PreAuthSlotsTest {
+    private static final Source USER = new Source("192.0.2.1", false);
+    private static final Source OFFICE = new Source("203.0.113.1", true);
+
+    private static Source flooder(int i) {
+        return new Source("198.51.100." + i, false);
+    }
+
+    private static boolean admitted(PreAuthSlots.Admission<String> a) {
+        return a instanceof PreAuthSlots.Admission.Admitted<String>;
+    }
+
+    private static Optional<String> displaced(PreAuthSlots.Admission<String> a) {
+        return ((PreAuthSlots.Admission.Admitted<String>) a).displaced();
+    }
+
+    private static String refusal(PreAuthSlots.Admission<String> a) {
+        return ((PreAuthSlots.Admission.Refused<String>) a).reason();
+    }
+
+    @Test
+    void oneSourceCannotHoldMoreThanItsShare() {
+        PreAuthSlots<String> slots = new PreAuthSlots<>(100, 10);
+        for (int i = 0; i < 10; i++) {
+            assertThat(admitted(slots.admit(flooder(9), "f" + i))).isTrue();
+        }
+
+        assertThat(refusal(slots.admit(flooder(9), "f10"))).isEqualTo("max_unauthenticated_per_source");
+        assertThat(admitted(slots.admit(USER, "user"))).isTrue();
+        assertThat(slots.held()).isEqualTo(11);
+    }
+
+    @Test
+    void releasingGivesTheSlotBackOnce() {
+        PreAuthSlots<String> slots = new PreAuthSlots<>(2, 1);
+        slots.admit(USER, "a");
+
+        assertThat(slots.release("a")).isTrue();
+        assertThat(slots.release("a")).isFalse();
+        assertThat(slots.held()).isZero();
+        assertThat(slots.sources()).isZero();
+        assertThat(admitted(slots.admit(USER, "b"))).isTrue();
+    }
+
+    @Test
+    void whenFullTheNewcomerDisplacesTheOldestConnectionOfTheLargestHolder() {
+        PreAuthSlots<String> slots = new PreAuthSlots<>(6, 3);
+        slots.admit(flooder(1), "a1");
+        slots.admit(flooder(2), "b1");
+        slots.admit(flooder(2), "b2");
+        slots.admit(flooder(2), "b3");
+        slots.admit(flooder(3), "c1");
+        slots.admit(flooder(3), "c2");
+
+        PreAuthSlots.Admission<String> user = slots.admit(USER, "user");
+
+        assertThat(displaced(user)).contains("b1");
+        assertThat(slots.held()).isEqualTo(6);
+        assertThat(slots.holdersFrom(flooder(2))).containsExactly("b2", "b3");
+    }
+
+    @Test
+    void floodFromManyAddressesCrowdsOutOnlyItself() {
+        PreAuthSlots<String> slots = new PreAuthSlots<>(20, 10);
+        for (int i = 0; i < 20; i++) {
+            slots.admit(flooder(i % 2), "f" + i);
+        }
+        slots.admit(USER, "user");
+        // The flood goes on from more addresses (fewer than the slots); each newcomer takes from the largest holder.
+        for (int i = 0; i < 500; i++) {
+            slots.admit(flooder(2 + i % 17), "g" + i);
+        }
+
+        assertThat(slots.holdersFrom(USER)).containsExactly("user");
+        assertThat(slots.held()).isEqualTo(20);
+    }
+
+    @Test
+    void floodFromMoreAddressesThanSlotsDisplacesTheOldestSingleHolders() {
+        PreAuthSlots<String> slots = new PreAuthSlots<>(20, 10);
+        slots.admit(USER, "user");
+        for (int i = 0; i < 19; i++) {
+            slots.admit(flooder(i), "f" + i);
+        }
+
+        // The documented limit: with every holder down to one slot, the oldest goes first.
+        assertThat(displaced(slots.admit(flooder(100), "late"))).contains("user");
+    }
+
+    @Test
+    void aSourceCannotDisplaceItselfOrAnEqualHolder() {
+        PreAuthSlots<String> slots = new PreAuthSlots<>(4, 10);
+        slots.admit(flooder(1), "a1");
+        slots.admit(flooder(1), "a2");
+        slots.admit(flooder(2), "b1");
+        slots.admit(flooder(2), "b2");
+
+        assertThat(refusal(slots.admit(flooder(1), "a3"))).isEqualTo("max_unauthenticated");
+        assertThat(displaced(slots.admit(flooder(3), "c1"))).contains("a1");
+        assertThat(displaced(slots.admit(flooder(3), "c2"))).contains("b1");
+        // Now everyone holds one or two; c (2) may not take from a or b (1 each).
+        assertThat(refusal(slots.admit(flooder(3), "c3"))).isEqualTo("max_unauthenticated");
+    }
+
+    @Test
+    void exemptSourcesAreNotCappedButCountTowardTheTotalAndAreNeverDisplaced() {
+        PreAuthSlots<String> slots = new PreAuthSlots<>(5, 2);
+        for (int i = 0; i < 5; i++) {
+            assertThat(admitted(slots.admit(OFFICE, "o" + i))).isTrue();
+        }
+
+        assertThat(refusal(slots.admit(USER, "user"))).isEqualTo("max_unauthenticated");
+        assertThat(slots.held()).isEqualTo(5);
+    }
+
+    @Test
+    void anExemptNewcomerDisplacesTheLargestOtherHolder() {
+        PreAuthSlots<String> slots = new PreAuthSlots<>(3, 3);
+        slots.admit(flooder(1), "f1");
+        slots.admit(flooder(1), "f2");
+        slots.admit(OFFICE, "o1");
+
+        assertThat(displaced(slots.admit(OFFICE, "o2"))).contains("f1");
+        assertThat(displaced(slots.admit(OFFICE, "o3"))).contains("f2");
+        assertThat(refusal(slots.admit(OFFICE, "o4"))).isEqualTo("max_unauthenticated");
+    }
+
+    @Test
+    void memoryIsBoundedByTheSlotsHeld() {
+        PreAuthSlots<String> slots = new PreAuthSlots<>(50, 10);
+        for (int i = 0; i < 100_000; i++) {
+            slots.admit(new Source("2001:db8:" + Integer.toHexString(i) + "::/64", false), "c" + i);
+        }
+
+        assertThat(slots.held()).isEqualTo(50);
+        assertThat(slots.sources()).isEqualTo(50);
+    }
+}

@@ -1,0 +1,40 @@
+package io.sallyport.admission;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.net.InetAddress;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+class SourceBlocksTest {
+    private final SourceBlocks blocks = new SourceBlocks(List.of("203.0.113.0/24", "2001:db8:ff::/48"));
+
+    private Source of(String ip) throws Exception {
+        return blocks.of(InetAddress.getByName(ip));
+    }
+
+    @Test
+    void anIpv4AddressIsASourceOfItsOwn() throws Exception {
+        assertThat(of("198.51.100.7")).isEqualTo(new Source("198.51.100.7", false));
+        assertThat(of("198.51.100.7")).isNotEqualTo(of("198.51.100.8"));
+    }
+
+    @Test
+    void ipv6AddressesOfOneSlash64AreOneSource() throws Exception {
+        assertThat(of("2001:db8:1:2::1")).isEqualTo(of("2001:db8:1:2:ffff:ffff:ffff:ffff"));
+        assertThat(of("2001:db8:1:2::1").block()).isEqualTo("2001:db8:1:2::/64");
+        assertThat(of("2001:db8:1:3::1")).isNotEqualTo(of("2001:db8:1:2::1"));
+    }
+
+    @Test
+    void anIpv4MappedAddressCountsAsTheIpv4Address() throws Exception {
+        assertThat(of("::ffff:198.51.100.7")).isEqualTo(of("198.51.100.7"));
+    }
+
+    @Test
+    void penaltyExemptAddressesAreMarked() throws Exception {
+        assertThat(of("203.0.113.77").exempt()).isTrue();
+        assertThat(of("2001:db8:ff:1::5").exempt()).isTrue();
+        assertThat(of("203.0.114.1").exempt()).isFalse();
+    }
+}

@@ -1,0 +1,180 @@
+package io.sallyport.admission;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.time.Duration;
+import java.util.Optional;
+import org.junit.jupiter.api.Test;
+
+class SourcePenaltiesTest {
+    private static final Source ATTACKER = new Source("198.51.100.9", false);
+    private static final Source OTHER = new Source("198.51.100.10", false);
+    private static final Source OFFICE = new Source("203.0.113.1", true);
+
+    private final FakeTicker ticker = new FakeTicker();
+    private final SourcePenalties penalties = new SourcePenalties(3, Duration.ofSeconds(30), Duration.ofSeconds(10), 100, ticker);
+
+    @Test
+    void failuresBelowTheLimitRefuseNothing() {
+        assertThat(penalties.authFailure(ATTACKER)).isEmpty();
+        assertThat(penalties.authFailure(ATTACKER)).isEmpty();
+
+        assertThat(penalties.inForce(ATTACKER)).isEmpty();
+    }
+
+    @Test
+    void theFailureThatReachesTheLimitStartsThePenaltyAtOnce() {
+        penalties.authFailure(ATTACKER);
+        penalties.authFailure(ATTACKER);
+        Optional<SourcePenalties.Penalty> started = penalties.authFailure(ATTACKER);
+
+        assertThat(started).isPresent();
+        assertThat(started.get().reason()).isEqualTo("auth_penalty");
+        assertThat(started.get().remaining()).isEqualTo(Duration.ofSeconds(30));
+        assertThat(penalties.inForce(ATTACKER)).isPresent();
+        assertThat(penalties.inForce(OTHER)).isEmpty();
+    }
+
+    @Test
+    void authPenaltyEndsAfterItsDurationAndIsNotLengthenedByWhatItRefuses() {
+        for (int i = 0; i < 3; i++) {
+            penalties.authFailure(ATTACKER);
+        }
+        ticker.advance(Duration.ofSeconds(20));
+        assertThat(penalties.authFailure(ATTACKER)).isEmpty();
+        assertThat(penalties.inForce(ATTACKER).orElseThrow().remaining()).isEqualTo(Duration.ofSeconds(10));
+
+        ticker.advance(Duration.ofSeconds(10));
+        assertThat(penalties.inForce(ATTACKER)).isEmpty();
+    }
+
+    @Test
+    void failuresOutsideTheWindowAreForgotten() {
+        penalties.authFailure(ATTACKER);
+        penalties.authFailure(ATTACKER);
+        ticker.advance(Duration.ofSeconds(31));
+
+        assertThat(penalties.authFailure(ATTACKER)).isEmpty();
+        assertThat(penalties.authFailure(ATTACKER)).isEmpty();
+        assertThat(penalties.authFailure(ATTACKER)).isPresent();
+    }
+
+    @Test
+    void aLoginForgivesTheSource() {
+        penalties.authFailure(ATTACKER);
+        penalties.authFailure(ATTACKER);
+        penalties.loggedIn(ATTACKER);
+
+        assertThat(penalties.authFailure(ATTACKER)).isEmpty();
+        assertThat(penalties.tracked()).isEqualTo(1);
+    }
+
+    @Test
+    void engineerWhoseSshStoppedAtHostKeyVerificationAndRetriedIsNotRefused() {
+        for (int i = 0; i < 10; i++) {
+            assertThat(penalties.noauthEnd(ATTACKER)).as("connection %d", i).isEmpty();
+            ticker.advance(Duration.ofMillis(500));
+        }
+
+        assertThat(penalties.inForce(ATTACKER)).isEmpty();
+    }
+
+    @Test
+    void theEleventhConnectionWithoutAKeyInQuickSuccessionCostsOneNoauthPenalty() {
+        for (int i = 0; i < 10; i++) {
+            penalties.noauthEnd(ATTACKER);
+        }
+        Optional<SourcePenalties.Penalty> started = penalties.noauthEnd(ATTACKER);
+
+        assertThat(started.orElseThrow().reason()).isEqualTo("noauth_penalty");
+        assertThat(started.get().remaining()).isEqualTo(Duration.ofSeconds(10));
+        ticker.advance(Duration.ofSeconds(10));
+        assertThat(penalties.inForce(ATTACKER)).isEmpty();
+    }
+
+    @Test
+    void oneConnectionWithoutAKeyPerNoauthPenaltyNeverAddsUp() {
+        for (int i = 0; i < 20; i++) {
+            assertThat(penalties.noauthEnd(ATTACKER)).as("connection %d", i).isEmpty();
+            ticker.advance(Duration.ofSeconds(10));
+        }
+    }
+
+    @Test
+    void aFloodThatLetsItsConnectionsRunOutIsRefusedLongerUpToTheCap() {
+        // Ten slots run out at the login grace time, twice.
+        for (int i = 0; i < 20; i++) {
+            penalties.noauthEnd(ATTACKER);
+        }
+        assertThat(penalties.inForce(ATTACKER).orElseThrow().remaining()).isEqualTo(Duration.ofSeconds(100));
+
+        for (int i = 0; i < 1000; i++) {
+            penalties.noauthEnd(ATTACKER);
+        }
+        assertThat(penalties.inForce(ATTACKER).orElseThrow().remaining()).isEqualTo(Duration.ofMinutes(10));
+        ticker.advance(Duration.ofMinutes(10));
+        assertThat(penalties.inForce(ATTACKER)).isEmpty();
+    }
+
+    @Test
+    void exemptSourcesAreNeverPenalised() {
+        for (int i = 0; i < 10; i++) {
+            assertThat(penalties.authFailure(OFFICE)).isEmpty();
+            assertThat(penalties.noauthEnd(OFFICE)).isEmpty();
+        }
+        assertThat(penalties.inForce(OFFICE)).isEmpty();
+        assertThat(penalties.tracked()).isZero();
+    }
+
+    @Test
+    void theTableIsBoundedAndForgetsTheSourceSeenLeastRecently() {
+        SourcePenalties small = new SourcePenalties(2, Duration.ofSeconds(30), Duration.ofSeconds(10), 3, ticker);
+        small.authFailure(ATTACKER);
+        small.authFailure(ATTACKER);
+        for (int i = 0; i < 1000; i++) {
+            small.authFailure(new Source("2001:db8:" + Integer.toHexString(i) + "::/64", false));
+            // The attacker keeps connecting, so it is looked up and stays.
+            assertThat(small.inForce(ATTACKER)).isPresent();
+        }
+
+        assertThat(small.tracked()).isEqualTo(3);
+        assertThat(small.forgotten()).isEqualTo(998);
+        assertThat(small.inForce(ATTACKER)).isPresent();
+    }
+
+    @Test
+    void sweepForgetsWhatHasRunOut() {
+        penalties.authFailure(ATTACKER);
+        penalties.noauthEnd(OTHER);
+        ticker.advance(Duration.ofSeconds(9));
+        penalties.sweep();
+        assertThat(penalties.tracked()).isEqualTo(2);
+
+        ticker.advance(Duration.ofSeconds(22));
+        penalties.sweep();
+        assertThat(penalties.tracked()).isZero();
+    }
+
+    @Test
+    void anAbsurdlyLongPenaltyDoesNotOverflowIntoThePast() {
+        SourcePenalties forever = new SourcePenalties(1, Duration.ofDays(999_999_999L), Duration.ofDays(999_999_999L), 10, ticker);
+
+        assertThat(forever.authFailure(ATTACKER)).isPresent();
+        for (int i = 0; i < 100; i++) {
+            forever.noauthEnd(OTHER);
+        }
+        ticker.advance(Duration.ofDays(300));
+        assertThat(forever.inForce(ATTACKER)).isPresent();
+        assertThat(forever.inForce(OTHER).orElseThrow().reason()).isEqualTo("noauth_penalty");
+    }
+
+    @Test
+    void clientMessageSaysWhenToComeBack() {
+        for (int i = 0; i < 10; i++) {
+            penalties.noauthEnd(ATTACKER);
+        }
+
+        assertThat(penalties.noauthEnd(ATTACKER).orElseThrow().clientMessage())
+                .isEqualTo("too many connections from your address ended without a login attempt; try again in 10s");
+    }
+}
