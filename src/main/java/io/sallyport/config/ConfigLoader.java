@@ -65,10 +65,10 @@ public final class ConfigLoader {
         for (ConfigCheck check : checks) {
             List<ConfigProblem> found = new java.util.ArrayList<>();
             check.check(config, found);
-            found.forEach(p -> problems.add(p.line(), p.keyPath(), p.message()));
+            found.forEach(problems::add);
         }
         problems.throwIfAny();
-        return config;
+        return config.withWarnings(problems.warnings());
     }
 
     private static Config read(MappingReader top, Path source, PathResolver paths) {
@@ -88,7 +88,8 @@ public final class ConfigLoader {
                 AuditReader.read(top.section("audit"), paths),
                 new Config.Admin(
                         admin.scalar("socket", Path.of("/run/sallyport/admin.sock"), paths::resolve),
-                        metricsListen(admin)));
+                        metricsListen(admin)),
+                List.of());
     }
 
     private static List<Config.HostPort> listen(MappingReader top) {
