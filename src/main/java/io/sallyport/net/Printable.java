@@ -34,6 +34,31 @@ public final class Printable {
     }
 
     /**
+     * For a reason that must show what a client really sent: printable ASCII is kept, every other
+     * character is written as a backslash, {@code u} and four hex digits, and the result is cut at
+     * 128 characters (marked {@code ...}). Pure ASCII, so safe in any log line or audit field.
+     */
+    public static String escapedAscii(String s) {
+        if (s == null) {
+            return "";
+        }
+        StringBuilder b = new StringBuilder(Math.min(s.length(), MAX) + 8);
+        int i = 0;
+        for (; i < s.length() && b.length() < MAX; i++) {
+            char c = s.charAt(i);
+            if (c >= 0x20 && c < 0x7f) {
+                b.append(c);
+            } else {
+                b.append(String.format("\\u%04x", (int) c));
+            }
+        }
+        if (i < s.length()) {
+            b.append("...");
+        }
+        return b.toString();
+    }
+
+    /**
      * For text printed to a terminal or a log line in full (config problems, {@code explain}):
      * every control character (C0, DEL, C1), format character (bidirectional overrides, zero-width
      * characters), line or paragraph separator, unassigned or private-use code point and lone
