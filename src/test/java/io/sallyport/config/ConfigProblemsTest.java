@@ -209,4 +209,21 @@ class ConfigProblemsTest {
                             assertThat(p.message()).startsWith("the file is not valid UTF-8");
                         }));
     }
+
+    @Test
+    void problemQuotingTheFileEscapesControlCharacters() {
+        ConfigProblem p = onlyProblemOf("\"cry\\e[2Jpto\": modern\n");
+
+        assertThat(p.keyPath()).isEqualTo("cry\u001b[2Jpto");
+        assertThat(p.toString()).doesNotContain("\u001b")
+                .isEqualTo("/etc/sallyport/sallyport.yaml:1: cry\\u001b[2Jpto: unknown key 'cry\\u001b[2Jpto'");
+    }
+
+    @Test
+    void warningPrintsWithItsMarker() {
+        ConfigProblem w = ConfigProblem.warning("/etc/sallyport/sallyport.yaml", 9, "policy.roles.ops.allow[0]", "never matches");
+
+        assertThat(w.isError()).isFalse();
+        assertThat(w).hasToString("/etc/sallyport/sallyport.yaml:9: policy.roles.ops.allow[0]: warning: never matches");
+    }
 }
