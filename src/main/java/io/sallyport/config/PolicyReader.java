@@ -76,19 +76,23 @@ final class PolicyReader {
         if (written.isEmpty()) {
             return DEFAULT_PRIVATE_NETWORKS;
         }
+        List<String> kept = new java.util.ArrayList<>();
         for (Config.Located<String> network : written.get()) {
             Cidr block = Cidr.parse(network.value());
             boolean privateUse = PRIVATE_USE.stream().anyMatch(p -> p.containsAll(block));
-            if (!privateUse && !allowPublicTargets) {
-                String what = block.prefix() == 0
-                        ? "is every " + (block.isIpv4() ? "IPv4" : "IPv6") + " address, not a private network"
-                        : "is not private address space";
-                policy.problems().add(network.line(), network.keyPath(), "'" + network.value().trim() + "' " + what
-                        + " (private: " + String.join(", ", DEFAULT_PRIVATE_NETWORKS) + "); names resolving into it and"
-                        + " rules inside it would reach the internet. Set policy.allow_public_targets: true if that is meant");
+            if (privateUse || allowPublicTargets) {
+                kept.add(network.value());
+                continue;
             }
+            String what = block.prefix() == 0
+                    ? "is every " + (block.isIpv4() ? "IPv4" : "IPv6") + " address, not a private network"
+                    : "is not private address space";
+            policy.problems().add(network.line(), network.keyPath(), "'" + network.value().trim() + "' " + what
+                    + " (private: " + String.join(", ", DEFAULT_PRIVATE_NETWORKS) + "); names resolving into it and"
+                    + " rules inside it would reach the internet. Set policy.allow_public_targets: true if that is meant");
         }
-        return written.get().stream().map(Config.Located::value).toList();
+        // Left out, as bad items are: the rule checks then judge rules against the private part alone.
+        return List.copyOf(kept);
     }
 
     static String cidr(String text) {

@@ -264,4 +264,18 @@ class RuleProblemsTest {
         assertThat(problemsOf("policy:\n  roles:\n    ops: {allow: [\"not a rule\"]}\n")).singleElement()
                 .satisfies(p -> assertThat(p.line()).isEqualTo(3));
     }
+
+    @Test
+    void openProxyDisguisedAsAPrivateNetworkIsReportedTwice() {
+        List<ConfigProblem> problems = problemsOf("""
+                policy:
+                  roles:
+                    ops: {allow: ["0.0.0.0/0:*"]}
+                  private_networks: [0.0.0.0/0]
+                """);
+
+        assertThat(problems).extracting(ConfigProblem::line, ConfigProblem::keyPath).containsExactly(
+                tuple(3, "policy.roles.ops.allow[0]"),
+                tuple(4, "policy.private_networks[0]"));
+    }
 }
