@@ -91,8 +91,9 @@ final class PolicyReader {
                     + " (private: " + String.join(", ", DEFAULT_PRIVATE_NETWORKS) + "); names resolving into it and"
                     + " rules inside it would reach the internet. Set policy.allow_public_targets: true if that is meant");
         }
-        // Left out, as bad items are: the rule checks then judge rules against the private part alone.
-        return List.copyOf(kept);
+        // Left out, as bad items are, so rules are judged against the private part alone; when nothing
+        // is left, against the default, so that a refused 0.0.0.0/0 does not make every good rule an error too.
+        return kept.isEmpty() && !written.get().isEmpty() ? DEFAULT_PRIVATE_NETWORKS : List.copyOf(kept);
     }
 
     static String cidr(String text) {

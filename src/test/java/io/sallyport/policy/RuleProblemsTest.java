@@ -278,4 +278,16 @@ class RuleProblemsTest {
                 tuple(3, "policy.roles.ops.allow[0]"),
                 tuple(4, "policy.private_networks[0]"));
     }
+
+    @Test
+    void refusedPrivateNetworksDoNotMakeGoodRulesErrorsToo() {
+        List<ConfigProblem> problems = problemsOf("""
+                policy:
+                  roles:
+                    ops: {allow: ["10.0.0.0/8:22"]}
+                  private_networks: [0.0.0.0/0]
+                """);
+
+        assertThat(problems).extracting(ConfigProblem::keyPath).containsExactly("policy.private_networks[0]");
+    }
 }
