@@ -91,7 +91,10 @@ public record Config(
 
     public record Authority(String name, Located<String> publicKey, List<String> grantableRoles) {}
 
-    /** {@code allow} rules are kept as written (with their lines); the loader has checked their syntax. */
+    /**
+     * {@code allow} rules are kept as written (with their lines). This room knows no rule syntax:
+     * the policy room checks them ({@code PolicyCompiler.check}, a {@link ConfigCheck} the loader runs).
+     */
     public record Role(String name, List<Located<String>> allow) {}
 
     /**

@@ -2,6 +2,7 @@ package io.sallyport.config;
 
 import io.sallyport.net.Cidr;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -16,10 +17,10 @@ final class PolicyReader {
     static final List<String> DEFAULT_PRIVATE_NETWORKS =
             List.of("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "100.64.0.0/10", "fc00::/7");
 
-    private PolicyReader() {}
-
     /** The address space no one routes on the internet: RFC 1918, CGNAT (RFC 6598) and IPv6 ULA. */
     private static final List<Cidr> PRIVATE_USE = DEFAULT_PRIVATE_NETWORKS.stream().map(Cidr::parse).toList();
+
+    private PolicyReader() {}
 
     static Config.Policy read(MappingReader policy) {
         Map<String, Config.Role> roles =
@@ -76,7 +77,7 @@ final class PolicyReader {
         if (written.isEmpty()) {
             return DEFAULT_PRIVATE_NETWORKS;
         }
-        List<String> kept = new java.util.ArrayList<>();
+        List<String> kept = new ArrayList<>();
         for (Config.Located<String> network : written.get()) {
             Cidr block = Cidr.parse(network.value());
             boolean privateUse = PRIVATE_USE.stream().anyMatch(p -> p.containsAll(block));
