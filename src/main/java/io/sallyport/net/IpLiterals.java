@@ -24,7 +24,8 @@ public final class IpLiterals {
      * without brackets. IPv4-mapped IPv6 addresses ({@code ::ffff:a.b.c.d}) come back as the IPv4
      * address they carry. Zone ids ({@code fe80::1%eth0}) are refused as not-a-literal.
      *
-     * @return the address, or empty when {@code text} is not an IP literal (so: a host name)
+     * @return the address, or empty when {@code text} is not an IP literal: then it may reach DNS
+     *         only if {@link HostName#normalise} accepts it as a host name
      */
     public static Optional<InetAddress> parse(String text) {
         if (text == null || text.isEmpty()) {
