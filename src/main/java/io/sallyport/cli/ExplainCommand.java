@@ -3,6 +3,7 @@ package io.sallyport.cli;
 import io.sallyport.config.Config;
 import io.sallyport.identity.Identity;
 import io.sallyport.net.IpLiterals;
+import io.sallyport.net.Printable;
 import io.sallyport.net.TargetResolver;
 import io.sallyport.policy.Decision;
 import java.io.PrintWriter;
@@ -49,18 +50,20 @@ final class ExplainCommand implements Callable<Integer> {
         }
         int port = Integer.parseInt(target.substring(colon + 1));
         if (from != null && IpLiterals.parse(from).isEmpty()) {
-            throw new Main.UsageException("--from must be an IP address, not '" + from + "'");
+            throw new Main.UsageException("--from must be an IP address, not '" + Printable.forTerminal(from) + "'");
         }
 
         Config c = ServerAssembly.load(config);
         ServerAssembly.Validated v = ServerAssembly.validate(c, TargetResolver.system());
         PrintWriter out = spec.commandLine().getOut();
-        out.printf("user:     %s%n", user);
-        out.printf("target:   %s%n", host.indexOf(':') >= 0 ? "[" + host + "]:" + port : host + ":" + port);
+        // The user name and host are typed or pasted (from a log, a ticket): shown escaped, decided on as given.
+        out.printf("user:     %s%n", Printable.forTerminal(user));
+        String shownHost = Printable.forTerminal(host);
+        out.printf("target:   %s%n", host.indexOf(':') >= 0 ? "[" + shownHost + "]:" + port : shownHost + ":" + port);
         if (from != null) {
             out.printf("from:     %s%n", IpLiterals.format(IpLiterals.parse(from).get()));
         }
-        out.printf("identity: config only (%s)%n", c.source());
+        out.printf("identity: config only (%s)%n", Printable.forTerminal(c.source().toString()));
 
         Optional<Identity> identity = v.local().lookup(user);
         if (identity.isEmpty()) {
@@ -68,22 +71,22 @@ final class ExplainCommand implements Callable<Integer> {
             out.printf(c.identity().iam().enabled()
                     ? "reason:   no user '%s' in identity.local; IAM users are known only to the running server"
                             + " (identity.iam is on), and explain reads the config alone%n"
-                    : "reason:   no user '%s' in identity.local; no login, so no tunnel%n", user);
+                    : "reason:   no user '%s' in identity.local; no login, so no tunnel%n", Printable.forTerminal(user));
             out.flush();
             return Main.OK;
         }
         List<String> roles = identity.get().roles();
-        out.printf("roles:    %s%n", roles.isEmpty() ? "(none)" : String.join(", ", roles));
+        out.printf("roles:    %s%n", roles.isEmpty() ? "(none)" : Printable.forTerminal(String.join(", ", roles)));
         Decision d = v.policy().decide(roles, host, port);
         if (d instanceof Decision.Allow allow) {
             out.println("decision: ALLOW");
-            out.printf("rule:     %s (role %s)%n", allow.rule(), allow.role());
+            out.printf("rule:     %s (role %s)%n", Printable.forTerminal(allow.rule()), Printable.forTerminal(allow.role()));
             String ip = IpLiterals.format(allow.address());
             out.printf("connects: %s%n", ip.indexOf(':') >= 0 ? "[" + ip + "]:" + port : ip + ":" + port);
         } else {
             Decision.Deny deny = (Decision.Deny) d;
             out.println("decision: DENY");
-            out.printf("reason:   %s%n", deny.reason());
+            out.printf("reason:   %s%n", Printable.forTerminal(deny.reason()));
         }
         out.flush();
         return Main.OK;

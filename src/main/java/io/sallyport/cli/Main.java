@@ -2,6 +2,7 @@ package io.sallyport.cli;
 
 import io.sallyport.config.ConfigException;
 import io.sallyport.config.ConfigProblem;
+import io.sallyport.net.Printable;
 import java.io.PrintWriter;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -49,7 +50,9 @@ public final class Main implements Runnable {
         cli.setParameterExceptionHandler((e, args1) -> {
             PrintWriter err = e.getCommandLine().getErr();
             String command = e.getCommandLine().getCommandName();
-            err.println("sallyport: " + e.getMessage() + " (see 'sallyport " + (command.equals("sallyport") ? "" : command + " ") + "--help')");
+            // picocli quotes the argument it could not take: escaped, as every outside text on a terminal.
+            err.println("sallyport: " + Printable.forTerminal(e.getMessage()) + " (see 'sallyport "
+                    + (command.equals("sallyport") ? "" : command + " ") + "--help')");
             err.flush();
             return USAGE;
         });
@@ -64,11 +67,11 @@ public final class Main implements Runnable {
             }
             code = USAGE;
         } else if (e instanceof UsageException) {
-            err.println("sallyport: " + e.getMessage());
+            err.println("sallyport: " + Printable.forTerminal(e.getMessage()));
             code = USAGE;
         } else {
             String msg = e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
-            err.println("sallyport: error: " + msg);
+            err.println("sallyport: error: " + Printable.forTerminal(msg));
             code = FAILURE;
         }
         if (debug) {

@@ -13,6 +13,7 @@ import picocli.CommandLine.Option;
 
 @Command(name = "run", description = "Run the server in the foreground (what systemd starts).")
 final class RunCommand implements Callable<Integer> {
+    private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(RunCommand.class);
     static final String DEFAULT_CONFIG = "/etc/sallyport/sallyport.yaml";
 
     @Option(names = {"-c", "--config"}, paramLabel = "FILE", description = "Config file (default: ${DEFAULT-VALUE}).",
@@ -22,6 +23,7 @@ final class RunCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         Config c = ServerAssembly.load(config);
+        c.warnings().forEach(w -> log.warn("{}", w));
         ServerAssembly.Validated v = ServerAssembly.validate(c, TargetResolver.system());
         Auditor auditor = ServerAssembly.auditor(c, System.out, List.of());
         BastionServer server = ServerAssembly.server(v, auditor);

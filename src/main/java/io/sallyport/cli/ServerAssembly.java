@@ -110,7 +110,7 @@ public final class ServerAssembly {
     public static Validated validate(Config config, TargetResolver resolver) throws ConfigException {
         List<ConfigProblem> problems = new ArrayList<>();
         Parts parts = parts(config, resolver, problems);
-        if (!problems.isEmpty()) {
+        if (problems.stream().anyMatch(ConfigProblem::isError)) { // warnings were reported by the loader
             throw new ConfigException(problems);
         }
         LocalIdentities local = parts.local();

@@ -13,6 +13,9 @@ import java.util.Optional;
  * <p>Values that the operator wrote and that later rooms must report back with a line number
  * (allow rules, key lines) are kept as {@link Located} so that a later validation step can still
  * point at {@code FILE:LINE}.
+ *
+ * <p>{@code warnings} lists what the file was accepted with but probably does not mean (an allow
+ * rule the deny list makes dead), in file order.
  */
 public record Config(
         Path source,
@@ -25,7 +28,18 @@ public record Config(
         Policy policy,
         Limits limits,
         Audit audit,
-        Admin admin) {
+        Admin admin,
+        List<ConfigProblem> warnings) {
+
+    /** Warnings are what the file was accepted with: shown by {@code check-config}, logged by {@code run}. */
+    public Config {
+        warnings = List.copyOf(warnings);
+    }
+
+    Config withWarnings(List<ConfigProblem> found) {
+        return new Config(source, listen, hostKeys, hostCertificate, crypto, proxyProtocol, identity, policy, limits, audit,
+                admin, found);
+    }
 
     /** A {@code host:port} pair as written; {@code host} has IPv6 brackets removed. */
     public record HostPort(String host, int port) {
@@ -77,7 +91,10 @@ public record Config(
 
     public record Authority(String name, Located<String> publicKey, List<String> grantableRoles) {}
 
-    /** {@code allow} rules are kept as written (with their lines); the loader has checked their syntax. */
+    /**
+     * {@code allow} rules are kept as written (with their lines). This room knows no rule syntax:
+     * the policy room checks them ({@code PolicyCompiler.check}, a {@link ConfigCheck} the loader runs).
+     */
     public record Role(String name, List<Located<String>> allow) {}
 
     /**

@@ -9,6 +9,9 @@ import java.util.List;
  *
  * <p>It runs on the config as read, even when the loader has already found problems: values that
  * were bad are then at their defaults, so a check must not report on them twice.
+ *
+ * <p>A check may add warnings ({@link ConfigProblem#warning}) as well as errors: errors refuse the
+ * file, warnings end up in {@link Config#warnings()}.
  */
 @FunctionalInterface
 public interface ConfigCheck {

@@ -2,6 +2,7 @@ package io.sallyport.config;
 
 import io.sallyport.net.Cidr;
 import java.io.IOException;
+import java.io.InputStream;
 import java.nio.ByteBuffer;
 import java.nio.CharBuffer;
 import java.nio.charset.CharsetDecoder;
@@ -10,6 +11,7 @@ import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.BasicFileAttributes;
 import java.time.Duration;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
@@ -29,6 +31,13 @@ public final class ConfigLoader {
     static final Path DEFAULT_HOST_KEY = Path.of("/var/lib/sallyport/ssh_host_ed25519_key");
     static final Config.HostPort DEFAULT_METRICS_LISTEN = new Config.HostPort("127.0.0.1", 9810);
 
+    /**
+     * The largest config file read: 1 MiB. A full config with a hundred local users (one key line
+     * each, ~100 bytes) and a few hundred rules is under 50 KiB, so this leaves twenty times that,
+     * while a mistaken path to a log or a device is refused in one line instead of filling the heap.
+     */
+    public static final int MAX_CONFIG_BYTES = 1 << 20;
+
     private ConfigLoader() {}
 
     /**
@@ -40,11 +49,45 @@ public final class ConfigLoader {
      * @throws IOException     when the file cannot be read at all
      */
     public static Config load(Path file, ConfigCheck... checks) throws ConfigException, IOException {
-        byte[] bytes = Files.readAllBytes(file);
+        byte[] bytes = readBounded(file);
         ProblemList problems = new ProblemList(file.toString());
         String text = decodeUtf8(bytes, problems);
         problems.throwIfAny();
         return parse(text, file, checks);
+    }
+
+    /**
+     * Reads at most {@link #MAX_CONFIG_BYTES}. Threat: {@code -c /dev/zero} (or a log file named by
+     * mistake) made the old {@code readAllBytes} run the JVM out of memory with a stack trace, and
+     * a FIFO with no writer blocked forever in {@code open}. Only a regular file is read (symbolic
+     * links followed); anything else is refused before it is opened.
+     *
+     * @throws IOException with a one-line message (no file name: the caller adds it)
+     */
+    static byte[] readBounded(Path file) throws IOException {
+        BasicFileAttributes attributes = Files.readAttributes(file, BasicFileAttributes.class);
+        if (attributes.isDirectory()) {
+            throw new IOException("it is a directory");
+        }
+        if (!attributes.isRegularFile()) {
+            throw new IOException("not a regular file (a device, FIFO or socket); write the config to a file");
+        }
+        if (attributes.size() > MAX_CONFIG_BYTES) {
+            throw new IOException(tooLarge(attributes.size() + " bytes"));
+        }
+        try (InputStream in = Files.newInputStream(file)) {
+            // The file may have grown since the size was read: never take more than the limit.
+            byte[] bytes = in.readNBytes(MAX_CONFIG_BYTES + 1);
+            if (bytes.length > MAX_CONFIG_BYTES) {
+                throw new IOException(tooLarge("more than " + MAX_CONFIG_BYTES + " bytes"));
+            }
+            return bytes;
+        }
+    }
+
+    private static String tooLarge(String size) {
+        return "it is " + size + ", over the " + ConfigSize.format(MAX_CONFIG_BYTES) + " a config file may be"
+                + " (a config with hundreds of users and rules is a few dozen KiB)";
     }
 
     /**
@@ -65,10 +108,10 @@ public final class ConfigLoader {
         for (ConfigCheck check : checks) {
             List<ConfigProblem> found = new java.util.ArrayList<>();
             check.check(config, found);
-            found.forEach(p -> problems.add(p.line(), p.keyPath(), p.message()));
+            found.forEach(problems::add);
         }
         problems.throwIfAny();
-        return config;
+        return config.withWarnings(problems.warnings());
     }
 
     private static Config read(MappingReader top, Path source, PathResolver paths) {
@@ -88,7 +131,8 @@ public final class ConfigLoader {
                 AuditReader.read(top.section("audit"), paths),
                 new Config.Admin(
                         admin.scalar("socket", Path.of("/run/sallyport/admin.sock"), paths::resolve),
-                        metricsListen(admin)));
+                        metricsListen(admin)),
+                List.of());
     }
 
     private static List<Config.HostPort> listen(MappingReader top) {

@@ -1,5 +1,6 @@
 package io.sallyport.config;
 
+import io.sallyport.net.Printable;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
@@ -9,7 +10,8 @@ import java.util.stream.Collectors;
 /**
  * The human-readable summary {@code sallyport check-config} prints: what this config lets whom
  * reach, and where the audit trail goes, with every default filled in. Keys are counted, never
- * printed; allow rules are printed exactly as written, as audit events will quote them.
+ * printed; allow rules are printed exactly as written, as audit events will quote them, except that
+ * control and format characters are escaped so that the file cannot drive the terminal.
  */
 public final class EffectiveConfig {
     private static final int LABEL_WIDTH = 28;
@@ -26,7 +28,7 @@ public final class EffectiveConfig {
     }
 
     private void write(Config c) {
-        out.append("sallyport configuration from ").append(c.source()).append('\n');
+        out.append("sallyport configuration from ").append(Printable.forTerminal(c.source().toString())).append('\n');
         if (c.policy().unsafeAllowLoopback()) {
             out.append('\n')
                     .append("!!! WARNING: policy.unsafe_allow_loopback is true: users may reach loopback addresses\n")
@@ -157,11 +159,12 @@ public final class EffectiveConfig {
         out.append('\n').append(title).append('\n');
     }
 
+    /** Labels and values carry what the file says (user, role and group names, rules, paths): escaped for the terminal. */
     private void row(int depth, String label, String value) {
-        String indented = "  ".repeat(depth) + label;
+        String indented = "  ".repeat(depth) + Printable.forTerminal(label);
         out.append(indented);
         out.append(" ".repeat(Math.max(1, LABEL_WIDTH - indented.length())));
-        out.append(value).append('\n');
+        out.append(Printable.forTerminal(value)).append('\n');
     }
 
     private static String join(List<?> values) {

@@ -1,8 +1,8 @@
 package io.sallyport.config;
 
 import io.sallyport.net.Cidr;
-import io.sallyport.policy.AllowRule;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -17,13 +17,19 @@ final class PolicyReader {
     static final List<String> DEFAULT_PRIVATE_NETWORKS =
             List.of("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "100.64.0.0/10", "fc00::/7");
 
+    /** The address space no one routes on the internet: RFC 1918, CGNAT (RFC 6598) and IPv6 ULA. */
+    private static final List<Cidr> PRIVATE_USE = DEFAULT_PRIVATE_NETWORKS.stream().map(Cidr::parse).toList();
+
     private PolicyReader() {}
 
     static Config.Policy read(MappingReader policy) {
+        Map<String, Config.Role> roles =
+                roles(policy.section("roles", "a mapping of role name to its allow list (e.g. admin: {allow: [\"10.0.0.0/16:22\"]})"));
+        boolean allowPublicTargets = policy.bool("allow_public_targets", false);
         return new Config.Policy(
-                roles(policy.section("roles", "a mapping of role name to its allow list (e.g. admin: {allow: [\"10.0.0.0/16:22\"]})")),
-                policy.bool("allow_public_targets", false),
-                policy.listOr("private_networks", DEFAULT_PRIVATE_NETWORKS, PolicyReader::cidr),
+                roles,
+                allowPublicTargets,
+                privateNetworks(policy, allowPublicTargets),
                 policy.listOr("deny", List.of(), PolicyReader::cidr),
                 policy.bool("unsafe_allow_loopback", false),
                 policy.integer("min_rsa_bits", 2048, 2048, 16_384),
@@ -47,7 +53,8 @@ final class PolicyReader {
             }
             MappingReader role = roles.section(name,
                     "a mapping with an allow list (e.g. " + name + ": {allow: [\"10.0.0.0/16:22\"]})");
-            Optional<List<Config.Located<String>>> allow = role.list("allow", PolicyReader::allowRule);
+            // Kept as written; policy checks their syntax (PolicyCompiler, a ConfigCheck) and reports at these lines.
+            Optional<List<Config.Located<String>>> allow = role.list("allow", text -> text);
             boolean shapeAlreadyReported = !(e.value() instanceof YamlNode.Mapping)
                     && !(e.value() instanceof YamlNode.Scalar s && s.isNull());
             if (allow.isEmpty() && !shapeAlreadyReported) {
@@ -59,10 +66,35 @@ final class PolicyReader {
         return Collections.unmodifiableMap(out);
     }
 
-    /** Checked here for syntax and kept as written: audit events and explain print the rule as the operator wrote it. */
-    private static String allowRule(String text) {
-        AllowRule.parse(text);
-        return text;
+    /**
+     * {@code private_networks} is where names may resolve to, and where allow rules must stay. A
+     * public block written there is an open proxy in disguise ({@code 0.0.0.0/0} makes every rule
+     * "private"), so each block must lie inside the private-use ranges unless
+     * {@code allow_public_targets} says public targets are meant.
+     */
+    private static List<String> privateNetworks(MappingReader policy, boolean allowPublicTargets) {
+        Optional<List<Config.Located<String>>> written = policy.list("private_networks", PolicyReader::cidr);
+        if (written.isEmpty()) {
+            return DEFAULT_PRIVATE_NETWORKS;
+        }
+        List<String> kept = new ArrayList<>();
+        for (Config.Located<String> network : written.get()) {
+            Cidr block = Cidr.parse(network.value());
+            boolean privateUse = PRIVATE_USE.stream().anyMatch(p -> p.containsAll(block));
+            if (privateUse || allowPublicTargets) {
+                kept.add(network.value());
+                continue;
+            }
+            String what = block.prefix() == 0
+                    ? "is every " + (block.isIpv4() ? "IPv4" : "IPv6") + " address, not a private network"
+                    : "is not private address space";
+            policy.problems().add(network.line(), network.keyPath(), "'" + network.value().trim() + "' " + what
+                    + " (private: " + String.join(", ", DEFAULT_PRIVATE_NETWORKS) + "); names resolving into it and"
+                    + " rules inside it would reach the internet. Set policy.allow_public_targets: true if that is meant");
+        }
+        // Left out, as bad items are, so rules are judged against the private part alone; when nothing
+        // is left, against the default, so that a refused 0.0.0.0/0 does not make every good rule an error too.
+        return kept.isEmpty() && !written.get().isEmpty() ? DEFAULT_PRIVATE_NETWORKS : List.copyOf(kept);
     }
 
     static String cidr(String text) {

@@ -17,6 +17,11 @@ final class ProblemList {
         problems.add(new ConfigProblem(file, line, keyPath, message));
     }
 
+    /** A problem found by a {@link ConfigCheck}: kept with its severity, reported against this file. */
+    void add(ConfigProblem found) {
+        problems.add(new ConfigProblem(file, found.line(), found.keyPath(), found.message(), found.severity()));
+    }
+
     /**
      * Sections are read in dependency order (roles before the users that name them), not file
      * order; sorting by line (stable, so one line's problems keep their order) lets the operator
@@ -28,8 +33,14 @@ final class ProblemList {
         return sorted;
     }
 
+    /** The warnings, in file order; they never refuse the file. */
+    List<ConfigProblem> warnings() {
+        return inFileOrder().stream().filter(p -> !p.isError()).toList();
+    }
+
+    /** Refuses the file when any problem is an error; the exception also carries the warnings, in file order. */
     void throwIfAny() throws ConfigException {
-        if (!problems.isEmpty()) {
+        if (problems.stream().anyMatch(ConfigProblem::isError)) {
             throw new ConfigException(inFileOrder());
         }
     }

@@ -3,6 +3,7 @@ package io.sallyport.net;
 import java.net.Inet4Address;
 import java.net.InetAddress;
 import java.util.Arrays;
+import java.util.List;
 
 /** An address block: {@code 10.0.0.0/8}, {@code fc00::/7}; a plain address is a block of one. */
 public final class Cidr {
@@ -78,6 +79,62 @@ public final class Cidr {
             return false;
         }
         return Arrays.equals(mask(c, prefix), network);
+    }
+
+    /** True when every address of {@code other} lies in this block (an IPv4 block never holds an IPv6 one). */
+    public boolean containsAll(Cidr other) {
+        return other.network.length == network.length && other.prefix >= prefix
+                && Arrays.equals(mask(other.network, prefix), network);
+    }
+
+    /** True when the two blocks share at least one address: then one of them holds the other. */
+    public boolean overlaps(Cidr other) {
+        return containsAll(other) || other.containsAll(this);
+    }
+
+    /**
+     * The lowest address of this block that none of {@code cover} holds, or empty when they cover
+     * it all. Blocks of the other address family are ignored. Used to prove a config claim about a
+     * whole block ("every address of this rule is denied", "this rule stays inside the private
+     * networks") rather than sample a few addresses.
+     */
+    public java.util.Optional<InetAddress> firstAddressOutside(java.util.Collection<Cidr> cover) {
+        java.math.BigInteger cursor = first();
+        java.math.BigInteger last = last();
+        List<Cidr> sorted = new java.util.ArrayList<>();
+        for (Cidr c : cover) {
+            if (c.network.length == network.length) {
+                sorted.add(c);
+            }
+        }
+        sorted.sort(java.util.Comparator.comparing(Cidr::first));
+        for (Cidr c : sorted) {
+            if (c.first().compareTo(cursor) > 0) {
+                break;
+            }
+            cursor = cursor.max(c.last().add(java.math.BigInteger.ONE));
+            if (cursor.compareTo(last) > 0) {
+                return java.util.Optional.empty();
+            }
+        }
+        if (cursor.compareTo(last) > 0) {
+            return java.util.Optional.empty();
+        }
+        byte[] raw = cursor.toByteArray();
+        byte[] bytes = new byte[network.length];
+        // toByteArray is big-endian, minimal, and may carry a sign byte: right-align it.
+        int n = Math.min(raw.length, bytes.length);
+        System.arraycopy(raw, raw.length - n, bytes, bytes.length - n, n);
+        return java.util.Optional.of(toAddress(bytes));
+    }
+
+    private java.math.BigInteger first() {
+        return new java.math.BigInteger(1, network);
+    }
+
+    private java.math.BigInteger last() {
+        int bits = network.length * 8;
+        return first().add(java.math.BigInteger.ONE.shiftLeft(bits - prefix)).subtract(java.math.BigInteger.ONE);
     }
 
     public int prefix() {

@@ -94,6 +94,71 @@ public final class DenyList {
         return Optional.empty();
     }
 
+    /**
+     * Why no address of {@code block} can ever be reached, or empty when some address of it can.
+     * For config checks: an allow rule for such a block is dead. The bastion's own addresses are
+     * left out (they change while the server runs; they are checked on every request).
+     */
+    public Optional<String> reasonToDenyAll(Cidr block) {
+        List<Entry> active = new ArrayList<>();
+        if (!allowLoopback) {
+            active.addAll(LOOPBACK);
+        }
+        active.addAll(BUILT_IN);
+        active.addAll(operatorDeny);
+        if (allowLoopback) {
+            // Loopback let through is let through even where a built-in block (::/96) also holds it;
+            // only policy.deny can take it back.
+            List<Cidr> operatorBlocks = operatorDeny.stream().map(Entry::block).toList();
+            for (Entry e : LOOPBACK) {
+                if (e.block().overlaps(block)) {
+                    Cidr both = e.block().containsAll(block) ? block : e.block();
+                    if (both.firstAddressOutside(operatorBlocks).isPresent()) {
+                        return Optional.empty();
+                    }
+                }
+            }
+        }
+        for (Entry e : active) {
+            if (e.block().containsAll(block)) {
+                return Optional.of(describe(e));
+            }
+        }
+        if (block.firstAddressOutside(active.stream().map(Entry::block).toList()).isEmpty()) {
+            List<String> parts = new ArrayList<>();
+            for (Entry e : active) {
+                if (e.block().overlaps(block)) {
+                    parts.add(e.block() + " (" + e.why() + ")");
+                }
+            }
+            return Optional.of("every address of it is on the deny list: " + String.join(", ", parts));
+        }
+        return Optional.empty();
+    }
+
+    /**
+     * The lowest address of {@code block} that is neither denied nor inside {@code space}, or empty
+     * when there is none: for config checks, "does this allow rule reach anything outside the
+     * private networks?" (own addresses left out, as for {@link #reasonToDenyAll}).
+     */
+    public Optional<InetAddress> firstAllowedOutside(Cidr block, List<Cidr> space) {
+        List<Cidr> cover = new ArrayList<>(space);
+        if (!allowLoopback) {
+            LOOPBACK.forEach(e -> cover.add(e.block()));
+        }
+        BUILT_IN.forEach(e -> cover.add(e.block()));
+        operatorDeny.forEach(e -> cover.add(e.block()));
+        return block.firstAddressOutside(cover);
+    }
+
+    private String describe(Entry e) {
+        if (operatorDeny.contains(e)) {
+            return "it lies inside policy.deny " + e.block();
+        }
+        String hint = LOOPBACK.contains(e) ? "; only policy.unsafe_allow_loopback (demo and tests) lets loopback through" : "";
+        return "it lies inside " + e.block() + ", " + e.why() + ", on the built-in deny list" + hint;
+    }
+
     public boolean allowsLoopback() {
         return allowLoopback;
     }

@@ -24,7 +24,8 @@ public final class IpLiterals {
      * without brackets. IPv4-mapped IPv6 addresses ({@code ::ffff:a.b.c.d}) come back as the IPv4
      * address they carry. Zone ids ({@code fe80::1%eth0}) are refused as not-a-literal.
      *
-     * @return the address, or empty when {@code text} is not an IP literal (so: a host name)
+     * @return the address, or empty when {@code text} is not an IP literal: then it may reach DNS
+     *         only if {@link HostName#normalise} accepts it as a host name
      */
     public static Optional<InetAddress> parse(String text) {
         if (text == null || text.isEmpty()) {
@@ -106,24 +107,131 @@ public final class IpLiterals {
         return out.toString();
     }
 
+    /**
+     * IPv6 text (RFC 4291 section 2.2: eight groups, one {@code ::}, an optional dotted quad at the
+     * end), parsed here rather than by {@link InetAddress#getByName}: the JDK sends a string that
+     * does not start with a hex digit or {@code ':'} (such as {@code .a:b}) to the system resolver,
+     * and nothing that is not a host name may reach DNS.
+     */
     private static Optional<InetAddress> parseIpv6(String s) {
-        if (s.indexOf('%') >= 0) {
+        // The longest form: ffff:ffff:ffff:ffff:ffff:ffff:255.255.255.255
+        if (s.length() > 45) {
             return Optional.empty();
         }
-        for (int i = 0; i < s.length(); i++) {
-            char c = s.charAt(i);
-            boolean ok = (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F') || c == ':' || c == '.';
-            if (!ok) {
-                return Optional.empty();
-            }
+        int gap = s.indexOf("::");
+        if (gap >= 0 && s.indexOf("::", gap + 1) >= 0) {
+            return Optional.empty();
+        }
+        String head = gap < 0 ? s : s.substring(0, gap);
+        String tail = gap < 0 ? "" : s.substring(gap + 2);
+        String[] headParts = head.isEmpty() ? new String[0] : head.split(":", -1);
+        String[] tailParts = tail.isEmpty() ? new String[0] : tail.split(":", -1);
+        int[] headGroups = groups(headParts, gap < 0);
+        int[] tailGroups = groups(tailParts, true);
+        if (headGroups == null || tailGroups == null) {
+            return Optional.empty();
+        }
+        int count = headGroups.length + tailGroups.length;
+        if (gap < 0 ? count != 8 : count > 7) {
+            return Optional.empty();
+        }
+        byte[] b = new byte[16];
+        for (int i = 0; i < headGroups.length; i++) {
+            b[2 * i] = (byte) (headGroups[i] >>> 8);
+            b[2 * i + 1] = (byte) headGroups[i];
+        }
+        for (int i = 0; i < tailGroups.length; i++) {
+            int at = 8 - tailGroups.length + i;
+            b[2 * at] = (byte) (tailGroups[i] >>> 8);
+            b[2 * at + 1] = (byte) tailGroups[i];
         }
         try {
-            // A string with ':' and only hex digits, ':' and '.' is parsed as a literal by the JDK,
-            // never looked up in DNS.
-            return Optional.of(canonical(InetAddress.getByName(s)));
+            return Optional.of(canonical(InetAddress.getByAddress(b)));
         } catch (UnknownHostException e) {
-            return Optional.empty();
+            throw new AssertionError(e); // sixteen bytes are always a valid address
         }
+    }
+
+    /**
+     * 16-bit groups of 1-4 hex digits; the last part may be a dotted quad (two groups) when
+     * {@code quadAllowed}. Null when any part is not a group.
+     */
+    private static int[] groups(String[] parts, boolean quadAllowed) {
+        java.util.List<Integer> out = new java.util.ArrayList<>();
+        for (int i = 0; i < parts.length; i++) {
+            String p = parts[i];
+            if (p.indexOf('.') >= 0) {
+                if (!quadAllowed || i != parts.length - 1) {
+                    return null;
+                }
+                long v = dottedQuad(p);
+                if (v < 0) {
+                    return null;
+                }
+                out.add((int) (v >>> 16));
+                out.add((int) (v & 0xffff));
+                continue;
+            }
+            if (p.isEmpty() || p.length() > 4) {
+                return null;
+            }
+            int g = 0;
+            for (int j = 0; j < p.length(); j++) {
+                int d = asciiDigit(p.charAt(j), 16);
+                if (d < 0) {
+                    return null;
+                }
+                g = g * 16 + d;
+            }
+            out.add(g);
+        }
+        return out.stream().mapToInt(Integer::intValue).toArray();
+    }
+
+    /** Strict {@code a.b.c.d}, decimal 0-255 without leading zeros (as inet_pton takes it inside IPv6); -1 if not. */
+    private static long dottedQuad(String s) {
+        String[] parts = s.split("\\.", -1);
+        if (parts.length != 4) {
+            return -1;
+        }
+        long v = 0;
+        for (String p : parts) {
+            if (p.isEmpty() || p.length() > 3 || (p.length() > 1 && p.charAt(0) == '0')) {
+                return -1;
+            }
+            int n = 0;
+            for (int j = 0; j < p.length(); j++) {
+                int d = asciiDigit(p.charAt(j), 10);
+                if (d < 0) {
+                    return -1;
+                }
+                n = n * 10 + d;
+            }
+            if (n > 255) {
+                return -1;
+            }
+            v = (v << 8) | n;
+        }
+        return v;
+    }
+
+    /**
+     * The value of an ASCII digit in {@code radix} (up to 16), or -1. Not {@link Character#digit}:
+     * it takes fullwidth and other Unicode digits, and fullwidth "10.0.3.17" is no address a client
+     * may send.
+     */
+    private static int asciiDigit(char c, int radix) {
+        int d;
+        if (c >= '0' && c <= '9') {
+            d = c - '0';
+        } else if (c >= 'a' && c <= 'f') {
+            d = c - 'a' + 10;
+        } else if (c >= 'A' && c <= 'F') {
+            d = c - 'A' + 10;
+        } else {
+            return -1;
+        }
+        return d < radix ? d : -1;
     }
 
     /** IPv4 in the forms inet_aton accepts: a, a.b, a.b.c, a.b.c.d; each part decimal, 0x-hex or 0-octal. */
@@ -172,7 +280,7 @@ public final class IpLiterals {
             p = p.substring(1);
         }
         for (int i = 0; i < p.length(); i++) {
-            if (Character.digit(p.charAt(i), radix) < 0) {
+            if (asciiDigit(p.charAt(i), radix) < 0) {
                 return Optional.empty();
             }
         }

@@ -14,8 +14,16 @@ public interface TargetResolver {
     /** @return the addresses of {@code name}, never empty */
     List<InetAddress> resolve(String name) throws UnknownHostException;
 
-    /** The operating system's resolver (the JDK's, with its positive-answer cache). */
+    /**
+     * The operating system's resolver (the JDK's, with its positive-answer cache). A string that
+     * is not a plain host name ({@link HostName}) is refused here too, never looked up.
+     */
     static TargetResolver system() {
-        return name -> List.of(InetAddress.getAllByName(name));
+        return name -> {
+            if (HostName.normalise(name).isEmpty()) {
+                throw new UnknownHostException("not a host name: " + Printable.of(name));
+            }
+            return List.of(InetAddress.getAllByName(name));
+        };
     }
 }

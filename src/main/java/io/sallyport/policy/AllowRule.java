@@ -46,6 +46,11 @@ public sealed interface AllowRule {
         if (looksLikeAddress) {
             return new AddressRule(s, Cidr.parse(host), ports);
         }
+        if (!host.chars().allMatch(c -> c > 0x20 && c < 0x7f)) {
+            // Checked before lower-casing: Locale.ROOT folds U+212A (Kelvin sign) into 'k'.
+            throw new IllegalArgumentException("'" + host + "' is not a host name pattern (ASCII letters, digits, '-', '.', '*', '?';"
+                    + " an IDN is written as punycode, xn--...)");
+        }
         String glob = host.toLowerCase(Locale.ROOT);
         if (glob.endsWith(".")) {
             glob = glob.substring(0, glob.length() - 1);

@@ -2,6 +2,7 @@ package io.sallyport.policy;
 
 import io.sallyport.net.Cidr;
 import io.sallyport.net.DenyList;
+import io.sallyport.net.HostName;
 import io.sallyport.net.IpLiterals;
 import io.sallyport.net.Printable;
 import io.sallyport.net.TargetResolver;
@@ -11,7 +12,6 @@ import java.util.ArrayList;
 import java.util.Collection;
 import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 
@@ -20,7 +20,12 @@ import java.util.Optional;
  *
  * <p>Order of checks, each one final:
  * <ol>
+ *   <li>A target host must be printable ASCII: clients send IDNs as punycode ({@code xn--...}), so
+ *       any other character is refused as it is, never case-folded or normalised into an ASCII
+ *       name (threat: U+212A, the Kelvin sign, in "Kelvin.x" folding into {@code kelvin.x};
+ *       fullwidth digits reading as an IPv4 address).</li>
  *   <li>An address literal in any spelling is normalised first ({@link IpLiterals}).</li>
+ *   <li>Anything else must be a valid host name ({@link HostName}); nothing else reaches DNS.</li>
  *   <li>A name is only resolved if some rule of the user could allow it, so a user cannot make the
  *       bastion look up arbitrary names.</li>
  *   <li>The name is resolved once; every address it has must pass the deny list and lie in
@@ -63,6 +68,10 @@ public final class ForwardingPolicy {
         if (host == null || host.isEmpty()) {
             return new Decision.Deny("empty target host");
         }
+        if (!HostName.isPrintableAscii(host)) {
+            return new Decision.Deny("target host '" + Printable.escapedAscii(host) + "' is not printable ASCII"
+                    + " (a name must be sent as ASCII, an IDN as punycode xn--...)");
+        }
         Optional<InetAddress> literal = IpLiterals.parse(host);
         if (literal.isPresent()) {
             return decideAddress(roles, literal.get(), port);
@@ -84,7 +93,7 @@ public final class ForwardingPolicy {
     }
 
     private Decision decideName(Collection<String> roles, String host, int port) {
-        String name = normaliseName(host);
+        String name = HostName.normalise(host).orElse(null);
         if (name == null) {
             return new Decision.Deny("'" + Printable.of(host) + "' is neither an IP address nor a valid host name");
         }
@@ -161,23 +170,6 @@ public final class ForwardingPolicy {
             }
         }
         return false;
-    }
-
-    /** Lower-case, without a trailing dot; null when not a syntactically valid DNS name. */
-    static String normaliseName(String host) {
-        String n = host.toLowerCase(Locale.ROOT);
-        if (n.endsWith(".")) {
-            n = n.substring(0, n.length() - 1);
-        }
-        if (n.isEmpty() || n.length() > 253) {
-            return null;
-        }
-        for (String label : n.split("\\.", -1)) {
-            if (!label.matches("[a-z0-9_]([a-z0-9_-]{0,61}[a-z0-9_])?")) {
-                return null;
-            }
-        }
-        return n;
     }
 
     private static String rolesText(Collection<String> roles) {

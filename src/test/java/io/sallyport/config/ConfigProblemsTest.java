@@ -16,52 +16,6 @@ import org.junit.jupiter.api.io.TempDir;
 class ConfigProblemsTest {
 
     @Test
-    void everyProblemIsReportedWithFileLineAndKey() {
-        List<ConfigProblem> problems = problemsOf("""
-                listen: ["0.0.0.0:22", "[::]:70000"]
-                crypto: modrn
-                policy:
-                  roles:
-                    admin:
-                      allow: ["10.0.0.0/16:22", "10.0.0.0/33:22"]
-                  max_sesions_per_user: 5
-                  idle_timeout: 5 minutes
-                identity:
-                  local:
-                    users:
-                      alice:
-                        roles: [admin, dba]
-                        keys: ["ssh-ed25519"]
-                limits:
-                  max_auth_attempts: 0
-                audit:
-                  stdout: yes
-                """);
-
-        assertThat(problems).extracting(ConfigProblem::line, ConfigProblem::keyPath).containsExactly(
-                tuple(1, "listen[1]"),
-                tuple(2, "crypto"),
-                tuple(6, "policy.roles.admin.allow[1]"),
-                tuple(7, "policy.max_sesions_per_user"),
-                tuple(8, "policy.idle_timeout"),
-                tuple(13, "identity.local.users.alice.roles[1]"),
-                tuple(14, "identity.local.users.alice.keys[0]"),
-                tuple(16, "limits.max_auth_attempts"),
-                tuple(18, "audit.stdout"));
-        assertThat(problems).allSatisfy(p -> assertThat(p.file()).isEqualTo("/etc/sallyport/sallyport.yaml"));
-        assertThat(problems).extracting(ConfigProblem::message).containsExactly(
-                "port 70000 in '[::]:70000' is out of range 1-65535",
-                "'modrn' is not one of modern, pq-only, compat (did you mean 'modern'?)",
-                "'10.0.0.0/33' has prefix /33, longer than 32 bits",
-                "unknown key 'max_sesions_per_user' (did you mean 'max_sessions_per_user'?)",
-                "'5 minutes' is not a duration (use e.g. 90s, 15m, 12h, 7d)",
-                "role 'dba' is not defined in policy.roles",
-                "'ssh-ed25519' is not an OpenSSH public key line (expected TYPE BASE64 [COMMENT], as in a .pub file)",
-                "must be between 1 and 100, got 0",
-                "expected true or false, got 'yes'");
-    }
-
-    @Test
     void problemPrintsAsFileLineKeyPathMessage() {
         ConfigProblem p = new ConfigProblem("/etc/sallyport/sallyport.yaml", 12, "policy.roles.admin.allow[1]",
                 "'10.0.0.0/33' has prefix /33, longer than 32 bits");
@@ -254,5 +208,22 @@ class ConfigProblemsTest {
                             assertThat(p.file()).isEqualTo(file.toString());
                             assertThat(p.message()).startsWith("the file is not valid UTF-8");
                         }));
+    }
+
+    @Test
+    void problemQuotingTheFileEscapesControlCharacters() {
+        ConfigProblem p = onlyProblemOf("\"cry\\e[2Jpto\": modern\n");
+
+        assertThat(p.keyPath()).isEqualTo("cry\u001b[2Jpto");
+        assertThat(p.toString()).doesNotContain("\u001b")
+                .isEqualTo("/etc/sallyport/sallyport.yaml:1: cry\\u001b[2Jpto: unknown key 'cry\\u001b[2Jpto'");
+    }
+
+    @Test
+    void warningPrintsWithItsMarker() {
+        ConfigProblem w = ConfigProblem.warning("/etc/sallyport/sallyport.yaml", 9, "policy.roles.ops.allow[0]", "never matches");
+
+        assertThat(w.isError()).isFalse();
+        assertThat(w).hasToString("/etc/sallyport/sallyport.yaml:9: policy.roles.ops.allow[0]: warning: never matches");
     }
 }

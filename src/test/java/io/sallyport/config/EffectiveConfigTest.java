@@ -83,4 +83,20 @@ class EffectiveConfigTest {
                 .allSatisfy(l -> assertThat(l.charAt(27)).isEqualTo(' '))
                 .allSatisfy(l -> assertThat(l.charAt(28)).isNotEqualTo(' '));
     }
+
+    @Test
+    void namesFromTheFileCannotDriveTheTerminal() throws Exception {
+        // YAML double quotes turn \e into ESC: a rule or a path can carry any character.
+        String text = EffectiveConfig.render(parse("""
+                policy:
+                  roles:
+                    ops:
+                      allow: ["10.0.0.0/16:22\\e]0;owned\\a"]
+                audit:
+                  file: "/var/log/eve\\e[2J\\u202e.jsonl"
+                """));
+
+        assertThat(text).doesNotContain("\u001b", "\u0007", "\u202e");
+        assertThat(text).contains("/var/log/eve\\u001b[2J\\u202e.jsonl").contains("allow 10.0.0.0/16:22\\u001b]0;owned\\u0007");
+    }
 }

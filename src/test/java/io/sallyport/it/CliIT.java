@@ -171,7 +171,10 @@ class CliIT {
         ChildProcess.Finished r = SallyportJar.run("check-config", "-c", file.toString());
 
         assertThat(r.exitCode()).as(r.toString()).isZero();
-        assertThat(r.stderr()).as(r.toString()).isEmpty();
+        // The rule that covers the metadata service can never match: a warning, and the file is still good.
+        assertThat(r.stderrLines()).as(r.toString()).containsExactly(file + ":19: policy.roles.ops.allow[3]: warning:"
+                + " '169.254.0.0/16:80' never matches: it lies inside 169.254.0.0/16, link-local (cloud metadata, time and DNS"
+                + " services), on the built-in deny list");
         List<String> lines = r.stdoutLines().stream().map(CliIT::squeeze).toList();
         assertThat(lines).as(r.stdout()).containsSubsequence(
                 "Policy",
@@ -220,6 +223,96 @@ class CliIT {
                     .matches(why);
             soft.assertThat(r.exitCode()).as(r.toString()).isEqualTo(2);
         });
+    }
+
+    /** An open proxy to the internet is a config error in check-config and in run alike. */
+    @Test
+    void openProxyRuleIsRefusedByCheckConfigAndRun() throws Exception {
+        Path file = write("open.yaml", String.join("\n",
+                "policy:",
+                "  roles:",
+                "    ops:",
+                "      allow: [\"0.0.0.0/0:*\", \"[::/0]:*\"]",
+                "  private_networks: [0.0.0.0/0]",
+                ""));
+
+        for (String command : List.of("check-config", "run")) {
+            ChildProcess.Finished r = SallyportJar.run(command, "-c", file.toString());
+
+            assertThat(r.exitCode()).as(r.toString()).isEqualTo(2);
+            assertThat(r.stdout()).as(r.toString()).isEmpty();
+            assertThat(r.stderrLines()).as(r.toString()).satisfiesExactly(
+                    l -> assertThat(l).startsWith(file + ":4: policy.roles.ops.allow[0]: '0.0.0.0/0:*' reaches addresses outside"
+                            + " policy.private_networks (1.0.0.0 and on): an open proxy to the internet."),
+                    l -> assertThat(l).startsWith(file + ":4: policy.roles.ops.allow[1]: '[::/0]:*' reaches addresses outside"),
+                    l -> assertThat(l).startsWith(file + ":5: policy.private_networks[0]: '0.0.0.0/0' is every IPv4 address"));
+            assertNoStackTrace(r);
+        }
+    }
+
+    @Test
+    void runLogsTheWarningsItStartsWith() throws Exception {
+        int port = SallyportJar.freePort();
+        Path file = write("dead.yaml", String.join("\n",
+                "listen: [\"127.0.0.1:" + port + "\"]",
+                "host_keys: [\"host_key\"]",
+                "policy:",
+                "  roles:",
+                "    ops:",
+                "      allow: [\"169.254.169.254:80\"]",
+                ""));
+
+        try (ChildProcess server = SallyportJar.start("run", "-c", file.toString())) {
+            SallyportJar.awaitListening(server, "127.0.0.1", port, SERVER_START);
+            ChildProcess.Finished stopped = server.terminate(SERVER_STOP);
+
+            assertThat(stopped.stderr()).as(stopped.toString()).contains(file + ":6: policy.roles.ops.allow[0]: warning:"
+                    + " '169.254.169.254:80' never matches: it lies inside 169.254.169.254/32, the cloud instance metadata service");
+            assertNoStackTrace(stopped);
+        }
+    }
+
+    /** -c /dev/zero once ran the JVM out of memory and printed an OutOfMemoryError stack trace. */
+    @ParameterizedTest(name = "{0}")
+    @ValueSource(strings = {"/dev/zero", "/dev/stdin", "fifo", "too-large"})
+    void checkConfigOnASpecialOrHugeFileSaysWhyInOneLine(String kind) throws Exception {
+        Path file = Path.of(kind);
+        String why = "not a regular file (a device, FIFO or socket); write the config to a file";
+        if (kind.equals("fifo")) {
+            file = dir.resolve("sallyport.yaml");
+            Process mkfifo = new ProcessBuilder("mkfifo", file.toString()).inheritIO().start();
+            assertThat(mkfifo.waitFor()).isZero();
+        } else if (kind.equals("too-large")) {
+            file = write("sallyport.yaml", "# " + "x".repeat(3 << 20) + "\n");
+            why = "it is 3145731 bytes, over the 1MiB a config file may be";
+        }
+
+        ChildProcess.Finished r = SallyportJar.run("check-config", "-c", file.toString());
+
+        assertThat(r.timedOut()).as(r.toString()).isFalse();
+        assertThat(r.exitCode()).as(r.toString()).isEqualTo(2);
+        assertThat(r.stderrLines()).as(r.toString()).singleElement(STRING)
+                .startsWith("sallyport: cannot read config " + file + ": " + why);
+        assertNoStackTrace(r);
+    }
+
+    @Test
+    void controlCharactersFromTheConfigOrTheCommandLineNeverReachTheTerminal() throws Exception {
+        Path bad = write("bad.yaml", "\"cry\\e]0;owned\\apto\": modern\n");
+        Path good = write("sallyport.yaml", GOOD_CONFIG);
+
+        ChildProcess.Finished check = SallyportJar.run("check-config", "-c", bad.toString());
+        ChildProcess.Finished explain = SallyportJar.run("explain", "-c", good.toString(),
+                "--user", "alice\u001b[2J", "--target", "db\u001b[31m.corp\u0007:22");
+
+        assertThat(check.exitCode()).as(check.toString()).isEqualTo(2);
+        assertThat(check.stderrLines()).as(check.toString()).singleElement(STRING)
+                .isEqualTo(bad + ":1: cry\\u001b]0;owned\\u0007pto: unknown key 'cry\\u001b]0;owned\\u0007pto'");
+        assertThat(explain.exitCode()).as(explain.toString()).isZero();
+        // Only ASCII controls on the command line: how the JVM decodes other arguments depends on the locale.
+        assertThat(explain.stdout()).as(explain.toString()).doesNotContain("\u001b", "\u0007")
+                .contains("user:     alice\\u001b[2J")
+                .contains("target:   db\\u001b[31m.corp\\u0007:22");
     }
 
     @Test

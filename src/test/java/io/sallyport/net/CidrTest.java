@@ -111,4 +111,28 @@ class CidrTest {
         assertThat(Cidr.of(ip("10.0.3.17"), 16)).isEqualTo(Cidr.parse("10.0.0.0/16"));
         assertThat(Cidr.of(ip("::ffff:10.0.3.17"), 8)).isEqualTo(Cidr.parse("10.0.0.0/8"));
     }
+
+    @Test
+    void firstAddressOutsideFindsTheGapOrNothing() {
+        java.util.List<Cidr> cover = java.util.List.of(Cidr.parse("10.0.0.0/9"), Cidr.parse("10.128.0.0/10"), Cidr.parse("fc00::/7"));
+
+        assertThat(Cidr.parse("10.0.0.0/8").firstAddressOutside(cover)).contains(ip("10.192.0.0"));
+        assertThat(Cidr.parse("10.0.0.0/9").firstAddressOutside(cover)).isEmpty();
+        assertThat(Cidr.parse("10.64.0.0/10").firstAddressOutside(cover)).isEmpty();
+        assertThat(Cidr.parse("0.0.0.0/0").firstAddressOutside(cover)).contains(ip("0.0.0.0"));
+        assertThat(Cidr.parse("255.255.255.255").firstAddressOutside(cover)).contains(ip("255.255.255.255"));
+        assertThat(Cidr.parse("fd00::/8").firstAddressOutside(cover)).isEmpty();
+        assertThat(Cidr.parse("::/0").firstAddressOutside(cover)).contains(ip("::"));
+        assertThat(Cidr.parse("ffff::/16").firstAddressOutside(java.util.List.of(Cidr.parse("ffff::/17"))))
+                .contains(ip("ffff:8000::"));
+    }
+
+    @Test
+    void containsAllAndOverlapsCompareWholeBlocks() {
+        assertThat(Cidr.parse("10.0.0.0/8").containsAll(Cidr.parse("10.3.0.0/16"))).isTrue();
+        assertThat(Cidr.parse("10.3.0.0/16").containsAll(Cidr.parse("10.0.0.0/8"))).isFalse();
+        assertThat(Cidr.parse("10.3.0.0/16").overlaps(Cidr.parse("10.0.0.0/8"))).isTrue();
+        assertThat(Cidr.parse("10.0.0.0/8").overlaps(Cidr.parse("11.0.0.0/8"))).isFalse();
+        assertThat(Cidr.parse("0.0.0.0/0").containsAll(Cidr.parse("::/128"))).isFalse();
+    }
 }

@@ -144,4 +144,36 @@ class DenyListTest {
         assertThat(own).contains(listen);
         assertThat(own).anySatisfy(a -> assertThat(a.isLoopbackAddress()).isTrue());
     }
+
+    @Test
+    void wholeBlocksOnTheDenyListAreNamed() {
+        DenyList deny = new DenyList(List.of(Cidr.parse("10.0.99.0/24"), Cidr.parse("10.0.98.0/24")), false, List::of);
+
+        assertThat(deny.reasonToDenyAll(Cidr.parse("169.254.169.254"))).contains(
+                "it lies inside 169.254.169.254/32, the cloud instance metadata service, on the built-in deny list");
+        assertThat(deny.reasonToDenyAll(Cidr.parse("127.0.0.1"))).hasValueSatisfying(r -> assertThat(r)
+                .startsWith("it lies inside 127.0.0.0/8, loopback").endsWith("lets loopback through"));
+        assertThat(deny.reasonToDenyAll(Cidr.parse("10.0.99.0/25"))).contains("it lies inside policy.deny 10.0.99.0/24");
+        assertThat(deny.reasonToDenyAll(Cidr.parse("10.0.98.0/23"))).hasValueSatisfying(r -> assertThat(r)
+                .startsWith("every address of it is on the deny list: "));
+        assertThat(deny.reasonToDenyAll(Cidr.parse("10.0.96.0/22"))).isEmpty();
+        assertThat(deny.reasonToDenyAll(Cidr.parse("169.254.0.0/15"))).isEmpty();
+    }
+
+    @Test
+    void loopbackLetThroughIsNotDeadUnlessPolicyDenyTakesItBack() {
+        assertThat(new DenyList(List.of(), true, List::of).reasonToDenyAll(Cidr.parse("::1"))).isEmpty();
+        assertThat(new DenyList(List.of(), true, List::of).reasonToDenyAll(Cidr.parse("127.0.0.0/8"))).isEmpty();
+        assertThat(new DenyList(List.of(Cidr.parse("127.0.0.1")), true, List::of).reasonToDenyAll(Cidr.parse("127.0.0.1")))
+                .isPresent();
+    }
+
+    @Test
+    void firstAllowedOutsideSkipsDeniedAddresses() {
+        List<Cidr> privateSpace = List.of(Cidr.parse("10.0.0.0/8"));
+
+        assertThat(BUILT_IN_ONLY.firstAllowedOutside(Cidr.parse("0.0.0.0/0"), privateSpace)).contains(ip("1.0.0.0"));
+        assertThat(BUILT_IN_ONLY.firstAllowedOutside(Cidr.parse("10.0.0.0/8"), privateSpace)).isEmpty();
+        assertThat(BUILT_IN_ONLY.firstAllowedOutside(Cidr.parse("169.254.0.0/15"), privateSpace)).contains(ip("169.255.0.0"));
+    }
 }

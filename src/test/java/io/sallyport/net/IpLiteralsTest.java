@@ -122,4 +122,44 @@ class IpLiteralsTest {
         assertThat(IpLiterals.format(named)).isEqualTo("10.0.3.17");
         assertThat(IpLiterals.format(zoned)).isEqualTo("fe80::1");
     }
+
+    @ParameterizedTest
+    @ValueSource(strings = {
+            "\uFF11\uFF10.\uFF10.\uFF13.\uFF11\uFF17",   // fullwidth 10.0.3.17
+            "\u0661\u0660.0.3.17",                       // Arabic-Indic digits
+            "\uFF10\uFF58a9fea9fe",                      // fullwidth 0xa9fea9fe
+            "fd00::\uFF11", "::ffff:\uFF11.2.3.4",
+    })
+    void unicodeDigitsAreNotDigits(String text) {
+        assertThat(IpLiterals.parse(text)).isEmpty();
+    }
+
+    /** These once went to the system resolver (the JDK looks up what does not start with a hex digit or ':'). */
+    @ParameterizedTest
+    @ValueSource(strings = {".a:b", ".1:2", "g::1", "::g", "1::2::3", "1:2:3:4:5:6:7:8:9", "1:2:3:4:5:6:7", ":1:2:3:4:5:6:7",
+            "1:2:3:4:5:6:7:", "12345::", "::1.2.3", "::1.2.3.04", "1.2.3.4::", "::1.2.3.4:5", "1::2:3:4:5:6:7:8"})
+    void malformedIpv6IsNotALiteral(String text) {
+        assertThat(IpLiterals.parse(text)).isEmpty();
+    }
+
+    @ParameterizedTest
+    @CsvSource({
+            "1:2:3:4:5:6:7:8, 1:2:3:4:5:6:7:8",
+            "1::8, 1::8",
+            "1:2:3:4:5:6:7::, 1:2:3:4:5:6:7:0",
+            "::2:3:4:5:6:7:8, 0:2:3:4:5:6:7:8",
+            "::10.0.3.17, ::a00:311",
+            "fd00:0:0:0:0:0:0:1, fd00::1",
+            "0fd0::001, fd0::1",
+    })
+    void ipv6FormsAreParsedWithoutTheResolver(String text, String formatted) {
+        assertThat(IpLiterals.parse(text).map(IpLiterals::format)).hasValue(formatted);
+    }
+
+    @Test
+    void ipLiteralsNeverAsksTheResolver() throws Exception {
+        // Pins the parser, not a behaviour the JDK hides: nothing in IpLiterals may look a string up.
+        String source = java.nio.file.Files.readString(java.nio.file.Path.of("src/main/java/io/sallyport/net/IpLiterals.java"));
+        assertThat(source).doesNotContain("getByName(", "getAllByName(");
+    }
 }

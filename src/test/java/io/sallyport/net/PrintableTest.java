@@ -35,4 +35,21 @@ class PrintableTest {
     void nullIsEmpty() {
         assertThat(Printable.of(null)).isEmpty();
     }
+
+    @Test
+    void forTerminalEscapesWhatWouldDriveATerminalAndKeepsTheRest() {
+        assertThat(Printable.forTerminal("a\nb\r\t\u001b[2J\u0007\u007f\u009b31m")).isEqualTo("a\\nb\\r\\t\\u001b[2J\\u0007\\u007f\\u009b31m");
+        assertThat(Printable.forTerminal("admin\u202egnp.exe\u200b\u2028\ufeff")).isEqualTo("admin\\u202egnp.exe\\u200b\\u2028\\ufeff");
+        assertThat(Printable.forTerminal("J\u00fcrgen \u212Aelvin \uD83D\uDD11 db.internal.corp")).isEqualTo("J\u00fcrgen \u212Aelvin \uD83D\uDD11 db.internal.corp");
+        assertThat(Printable.forTerminal("lone \uD83D and \uDD11")).isEqualTo("lone \\ud83d and \\udd11");
+        assertThat(Printable.forTerminal("x".repeat(1000))).hasSize(1000);
+        assertThat(Printable.forTerminal(null)).isEmpty();
+    }
+
+    @Test
+    void escapedAsciiShowsWhatWasSentInPlainAscii() {
+        assertThat(Printable.escapedAscii("\u212Aelvin.x")).isEqualTo("\\u212aelvin.x");
+        assertThat(Printable.escapedAscii("\uFF11\uFF10.0.3.17\n")).isEqualTo("\\uff11\\uff10.0.3.17\\u000a");
+        assertThat(Printable.escapedAscii("\u00e9".repeat(1000))).endsWith("...").hasSizeLessThanOrEqualTo(128 + 6 + 3);
+    }
 }

@@ -135,4 +135,13 @@ class AllowRuleTest {
                 .isInstanceOf(IllegalArgumentException.class)
                 .hasMessage(message);
     }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"\u212A*.x:22", "b\u00fccher.example:443", "db.\u0456nternal.corp:22", "db\u200b.corp:22"})
+    void nonAsciiNamePatternIsRefusedNotFolded(String text) {
+        assertThatThrownBy(() -> AllowRule.parse(text))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageEndingWith("is not a host name pattern (ASCII letters, digits, '-', '.', '*', '?';"
+                        + " an IDN is written as punycode, xn--...)");
+    }
 }

@@ -97,6 +97,7 @@ class PolicyCompilerTest {
                   roles:
                     admin:
                       allow: ["0.0.0.0/0:*"]
+                  allow_public_targets: true
                   deny: [10.0.99.0/24]
                 """);
 
