@@ -41,6 +41,16 @@ class ArchitectureTest {
     }
 
     @Test
+    void configUsesNoOtherRoomButNet() {
+        noClasses().that().resideInAPackage("io.sallyport.config..")
+                .should().dependOnClassesThat().resideInAnyPackage(
+                        "io.sallyport.policy..", "io.sallyport.identity..", "io.sallyport.audit..", "io.sallyport.aws..",
+                        "io.sallyport.ssh..", "io.sallyport.admission..", "io.sallyport.cli..")
+                .because("every other room reads the config; config reading any of them makes a cycle")
+                .check(main);
+    }
+
+    @Test
     void packagesHaveNoCycles() {
         slices().matching("io.sallyport.(*)..").should().beFreeOfCycles().check(main);
     }

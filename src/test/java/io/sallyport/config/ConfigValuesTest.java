@@ -304,16 +304,4 @@ class ConfigValuesTest {
 
         assertThat(c.policy().privateNetworks()).containsExactly("10.0.0.0/8", "198.51.100.0/24");
     }
-
-    @Test
-    void configRoomDependsOnNoRoomButNet() throws Exception {
-        // The policy room reads config; config importing policy made a package cycle.
-        try (var files = Files.list(Path.of("src/main/java/io/sallyport/config"))) {
-            for (Path f : files.toList()) {
-                assertThat(Files.readAllLines(f)).as(f.toString())
-                        .filteredOn(line -> line.startsWith("import io.sallyport."))
-                        .allSatisfy(line -> assertThat(line).matches("import io\\.sallyport\\.(config|net)\\..*"));
-            }
-        }
-    }
 }
