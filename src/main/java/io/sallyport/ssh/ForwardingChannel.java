@@ -81,6 +81,8 @@ final class ForwardingChannel extends TcpipServerChannel {
     private volatile DefaultOpenFuture result;
     private volatile TunnelQuota.Ticket ticket;
     private volatile ScheduledFuture<?> deadline;
+    /** Whether this request holds a reserve of {@link HeapWatch} (until it opens or is refused). */
+    private final AtomicBoolean heapReserved = new AtomicBoolean();
 
     static ChannelFactory factory(BastionContext context) {
         return new NamedChannelFactory(TYPE, session -> new ForwardingChannel(context));
@@ -129,11 +131,12 @@ final class ForwardingChannel extends TcpipServerChannel {
             return result;
         }
         ticket = ((TunnelQuota.Admission.Granted) admission).ticket();
-        Optional<String> memory = context.heap().admit();
+        Optional<String> memory = context.heap().admitTunnel();
         if (memory.isPresent()) {
             end(memory.get(), SshConstants.SSH_OPEN_RESOURCE_SHORTAGE);
             return result;
         }
+        heapReserved.set(true);
         if (!context.decisions().submit(state.id, user, () -> decideAndConnect(state, host, port, originatorIp, originatorPort))) {
             end("server is shutting down", SshConstants.SSH_OPEN_CONNECT_FAILED);
         }
@@ -236,6 +239,13 @@ final class ForwardingChannel extends TcpipServerChannel {
             return;
         }
         super.handleChannelOpenSuccess(f, targetSocket);
+        settleHeap(true);
+    }
+
+    private void settleHeap(boolean opened) {
+        if (heapReserved.compareAndSet(true, false)) {
+            context.heap().settled(opened);
+        }
     }
 
     private static boolean sessionGone(SessionState state) {
@@ -262,6 +272,7 @@ final class ForwardingChannel extends TcpipServerChannel {
             }
         } while (!stage.compareAndSet(s, Stage.ENDED));
         cancelDeadline();
+        settleHeap(false);
         SessionState state = this.state;
         state.tunnelRefused(this);
         TunnelQuota.Ticket t = ticket;
@@ -271,7 +282,7 @@ final class ForwardingChannel extends TcpipServerChannel {
         context.auditor().emit(new AuditEvent.ForwardReject(state.id, state.identity == null ? null : state.identity.user(),
                 state.client, getChannelId(), asked, reason));
         // A client that is gone needs no answer, and writing one to a closing session only logs.
-        if (!SESSION_CLOSED.equals(reason)) {
+        if (!SESSION_CLOSED.equals(reason) && !state.session.isClosing()) {
             // The client learns only the kind of failure; the reason is in the audit event.
             result.setException(new SshChannelOpenException(getChannelId(), reasonCode, description(reasonCode)));
         }
@@ -290,6 +301,7 @@ final class ForwardingChannel extends TcpipServerChannel {
         ScheduledFuture<?> d = deadline;
         if (d != null) {
             d.cancel(false);
+            deadline = null;
         }
     }
 

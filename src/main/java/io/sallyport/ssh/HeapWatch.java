@@ -1,6 +1,7 @@
 package io.sallyport.ssh;
 
 import com.sun.management.GarbageCollectionNotificationInfo;
+import com.sun.management.HotSpotDiagnosticMXBean;
 import java.lang.management.GarbageCollectorMXBean;
 import java.lang.management.ManagementFactory;
 import java.lang.management.MemoryPoolMXBean;
@@ -11,7 +12,9 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Consumer;
 import java.util.function.LongSupplier;
 import java.util.stream.Collectors;
 import javax.management.ListenerNotFoundException;
@@ -32,12 +35,21 @@ import org.slf4j.LoggerFactory;
  *
  * <p>What is measured: the heap in use after the last garbage collection (reported by the JVM's GC
  * notifications), so that garbage does not trip it, plus a reserve of {@code reservePerAdmission}
- * bytes for each tunnel and login admitted since that collection, so that a burst between two
- * collections cannot run far past the mark before the next measurement. While refusing, the heap in
- * use right now is read at most once a second: it is never less than the live heap, so when it is
- * below the mark the refusals can stop without waiting for a collection.
+ * bytes for each tunnel and login admitted since that collection, and for each tunnel still being
+ * set up (deciding, connecting: its buffers are not allocated yet, so a collection in the middle
+ * does not see them). So a burst between two collections cannot run far past the mark before the
+ * next measurement. While refusing, the heap in use right now is read at most once a second: it is
+ * never less than the live heap, so when it is below the mark the refusals can stop without
+ * waiting for a collection.
  *
- * <p>The check on the hot path ({@link #admit}) is two volatile reads and an add.
+ * <p>Once a flood is gone, its garbage sits in the old generation until the collector gets round
+ * to it, and an idle server allocates too little to make it: refusals would go on. So while
+ * refusing, G1 is asked for a periodic concurrent collection ({@code G1PeriodicGCInterval}, a
+ * flag the JVM lets a running program set) every {@value #PERIODIC_COLLECTION_MILLIS} ms without
+ * other collections, and the flag is put back once the heap is below the mark. No full, stop-the-world
+ * collection is ever requested.
+ *
+ * <p>The check on the hot path ({@link #admit}) is a few volatile reads and an add.
  */
 final class HeapWatch implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(HeapWatch.class);
@@ -48,6 +60,7 @@ final class HeapWatch implements AutoCloseable {
      */
     static final long RESERVE_PER_ADMISSION = 64 * 1024;
     private static final long RECHECK_NANOS = 1_000_000_000L;
+    static final long PERIODIC_COLLECTION_MILLIS = 5_000;
 
     private final int percent;
     private final long maxHeap;
@@ -56,9 +69,16 @@ final class HeapWatch implements AutoCloseable {
     private final LongSupplier heapInUseNow;
     private final LongSupplier nanoTime;
     private final AtomicLong admittedSinceMeasure = new AtomicLong();
+    /** Admissions counted in the period before the last measure. */
+    private volatile long admittedBeforeMeasure;
+    /** Tunnels admitted and not yet open or refused. */
+    private final AtomicLong unsettled = new AtomicLong();
     private volatile long measured;
     private volatile long lastRecheck;
     private final List<Runnable> unregister = new ArrayList<>();
+    /** Told true when refusals start and false when they stop. */
+    private volatile Consumer<Boolean> onRefusing = refusing -> { };
+    private final AtomicBoolean refusing = new AtomicBoolean();
 
     /**
      * @param percent             the high water mark, in percent of {@code maxHeap}
@@ -100,10 +120,39 @@ final class HeapWatch implements AutoCloseable {
                 });
             }
         }
+        watch.onRefusing = g1PeriodicCollections();
         if (watch.unregister.isEmpty()) {
             log.warn("no garbage collector reports its collections: memory_high_water measures the heap in use, garbage included");
         }
         return watch;
+    }
+
+    /**
+     * Turns G1's periodic collections on while refusing, unless the operator set an interval
+     * already (then theirs stands) or the flag is not there (another collector, another JVM).
+     */
+    private static Consumer<Boolean> g1PeriodicCollections() {
+        try {
+            HotSpotDiagnosticMXBean hotspot = ManagementFactory.getPlatformMXBean(HotSpotDiagnosticMXBean.class);
+            boolean g1 = ManagementFactory.getGarbageCollectorMXBeans().stream().anyMatch(gc -> gc.getName().startsWith("G1 "));
+            if (hotspot == null || !g1 || !"0".equals(hotspot.getVMOption("G1PeriodicGCInterval").getValue())) {
+                return refusing -> { };
+            }
+            return refusing -> {
+                try {
+                    hotspot.setVMOption("G1PeriodicGCInterval", refusing ? Long.toString(PERIODIC_COLLECTION_MILLIS) : "0");
+                } catch (RuntimeException e) {
+                    log.warn("setting G1PeriodicGCInterval: {}", e.toString());
+                }
+            };
+        } catch (RuntimeException e) {
+            return refusing -> { };
+        }
+    }
+
+    /** For tests: what to do when refusals start ({@code true}) and stop ({@code false}). */
+    void onRefusing(Consumer<Boolean> hook) {
+        this.onRefusing = hook;
     }
 
     private void onCollection(Notification n, Set<String> heapPools) {
@@ -129,41 +178,85 @@ final class HeapWatch implements AutoCloseable {
      * the heap in use right now); admissions counted before it are in it.
      */
     void measured(long heapInUse) {
-        admittedSinceMeasure.set(0);
+        // The notification of a collection arrives a little after it: admissions counted in between
+        // are not in the measure. Carrying the last period's count over to the next (counting
+        // those before the collection twice) keeps them counted, at the price of refusing a
+        // little early during a burst.
+        admittedBeforeMeasure = admittedSinceMeasure.getAndSet(0);
         measured = heapInUse;
+        if (refusing.get() && heapInUse + (admittedBeforeMeasure + unsettled.get()) * reservePerAdmission <= limit
+                && refusing.compareAndSet(true, false)) {
+            log.info("heap below limits.memory_high_water again ({} of {}): new logins and tunnels are admitted",
+                    mib(heapInUse), mib(maxHeap));
+            onRefusing.accept(false);
+        }
     }
 
     /**
-     * Admits one more login or tunnel, counting its reserve, or says why not.
+     * Admits one more login, counting its reserve until the heap is next measured, or says why not.
      *
      * @return empty when admitted; else the reason, starting {@code memory_high_water:}
      */
     Optional<String> admit() {
-        long admitted = admittedSinceMeasure.get();
-        long projected = measured + admitted * reservePerAdmission;
-        if (projected <= limit) {
+        Optional<String> refused = check();
+        if (refused.isEmpty()) {
             admittedSinceMeasure.incrementAndGet();
+        }
+        return refused;
+    }
+
+    /**
+     * Admits a tunnel, whose reserve then stays counted until {@link #settled} (its buffers are
+     * allocated once it connects, so a collection before that does not see them), or says why not.
+     */
+    Optional<String> admitTunnel() {
+        Optional<String> refused = check();
+        if (refused.isEmpty()) {
+            unsettled.incrementAndGet();
+        }
+        return refused;
+    }
+
+    /**
+     * A tunnel admitted by {@link #admitTunnel} is open (its reserve now counts until the heap is
+     * next measured) or was refused (its reserve is given back). Call once per admitted tunnel.
+     */
+    void settled(boolean opened) {
+        if (opened) {
+            admittedSinceMeasure.incrementAndGet();
+        }
+        unsettled.decrementAndGet();
+    }
+
+    private Optional<String> check() {
+        long counted = admittedBeforeMeasure + admittedSinceMeasure.get() + unsettled.get();
+        if (measured + counted * reservePerAdmission <= limit) {
             return Optional.empty();
         }
         long now = nanoTime.getAsLong();
         if (now - lastRecheck >= RECHECK_NANOS) {
             lastRecheck = now;
             long inUse = heapInUseNow.getAsLong();
-            if (inUse < projected) {
+            if (inUse < measured + (admittedBeforeMeasure + admittedSinceMeasure.get()) * reservePerAdmission) {
+                // Read now, not reported after a collection: everything admitted so far is in it.
                 measured(inUse);
-                if (inUse <= limit) {
-                    admittedSinceMeasure.incrementAndGet();
+                admittedBeforeMeasure = 0;
+                if (inUse + unsettled.get() * reservePerAdmission <= limit) {
                     return Optional.empty();
                 }
-                return Optional.of(reason(inUse, 0));
             }
         }
-        return Optional.of(reason(measured, admitted));
+        String reason = reason(measured, admittedBeforeMeasure + admittedSinceMeasure.get() + unsettled.get());
+        if (refusing.compareAndSet(false, true)) {
+            log.warn("refusing new logins and tunnels: {}", reason);
+            onRefusing.accept(true);
+        }
+        return Optional.of(reason);
     }
 
     private String reason(long heapInUse, long admitted) {
         return "memory_high_water: " + mib(heapInUse) + " of the heap's " + mib(maxHeap) + " in use"
-                + (admitted > 0 ? " at the last measure, and " + admitted + " logins and tunnels admitted since" : "")
+                + (admitted > 0 ? " at the last measure, and " + admitted + " logins and tunnels admitted or being set up since" : "")
                 + " (limit " + percent + "%)";
     }
 

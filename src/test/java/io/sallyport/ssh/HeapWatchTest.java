@@ -43,7 +43,28 @@ class HeapWatchTest {
         }
         // 80 MiB measured + 5 x 1 MiB reserved reaches 85 MiB: the sixth is refused before any collection.
         assertThat(admitted).isEqualTo(6);
-        assertThat(w.admit()).hasValueSatisfying(r -> assertThat(r).contains("6 logins and tunnels admitted since"));
+        assertThat(w.admit()).hasValueSatisfying(r -> assertThat(r).contains("6 logins and tunnels admitted or being set up since"));
+    }
+
+    @Test
+    void tunnelsStillBeingSetUpKeepTheirReserveAcrossACollection() {
+        HeapWatch w = watch();
+        w.measured(70 * MIB);
+        for (int i = 0; i < 10; i++) {
+            assertThat(w.admitTunnel()).isEmpty();
+        }
+        // A collection in the middle of their set-up has not seen their buffers yet.
+        w.measured(76 * MIB);
+        assertThat(w.admitTunnel()).as("76 MiB + 10 tunnels being set up reach 86 MiB").isPresent();
+
+        for (int i = 0; i < 10; i++) {
+            w.settled(true);
+        }
+        // Open now: counted until collections have seen their buffers.
+        assertThat(w.admitTunnel()).isPresent();
+        w.measured(80 * MIB);
+        w.measured(80 * MIB);
+        assertThat(w.admitTunnel()).isEmpty();
     }
 
     @Test
@@ -68,6 +89,21 @@ class HeapWatchTest {
     }
 
     @Test
+    void admissionsJustBeforeAMeasureStayCountedUntilTheNext() {
+        HeapWatch w = watch();
+        w.measured(70 * MIB);
+        for (int i = 0; i < 10; i++) {
+            assertThat(w.admit()).isEmpty();
+        }
+        // Reported after a collection that may have happened before those ten were admitted.
+        w.measured(76 * MIB);
+        assertThat(w.admit()).as("76 MiB + 10 carried over reach 86 MiB").isPresent();
+
+        w.measured(76 * MIB);
+        assertThat(w.admit()).isEmpty();
+    }
+
+    @Test
     void refusalsStopWithoutACollectionOnceEvenTheHeapInUseIsBelowTheMark() {
         HeapWatch w = watch();
         w.measured(90 * MIB);
@@ -77,6 +113,22 @@ class HeapWatchTest {
         clock.addAndGet(1_000_000_000L);
 
         assertThat(w.admit()).isEmpty();
+    }
+
+    @Test
+    void refusingAsksForCollectionsUntilTheHeapIsBelowTheMarkAgain() {
+        HeapWatch w = watch();
+        java.util.List<Boolean> told = new java.util.ArrayList<>();
+        w.onRefusing(told::add);
+        w.measured(90 * MIB);
+        inUseNow.set(95 * MIB);
+
+        w.admit();
+        w.admit();
+        assertThat(told).containsExactly(true);
+
+        w.measured(40 * MIB);
+        assertThat(told).containsExactly(true, false);
     }
 
     @Test
