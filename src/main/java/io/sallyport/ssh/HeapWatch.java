@@ -268,5 +268,8 @@ final class HeapWatch implements AutoCloseable {
     public void close() {
         unregister.forEach(Runnable::run);
         unregister.clear();
+        if (refusing.compareAndSet(true, false)) {
+            onRefusing.accept(false);
+        }
     }
 }
