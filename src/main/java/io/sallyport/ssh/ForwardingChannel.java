@@ -137,6 +137,13 @@ final class ForwardingChannel extends TcpipServerChannel {
             return result;
         }
         heapReserved.set(true);
+        if (stage.get() == Stage.ENDED) {
+            // The session closed while this request was being admitted; end() may have run before
+            // the ticket and the reserve were recorded, so give them back here (both only once).
+            ticket.release();
+            settleHeap(false);
+            return result;
+        }
         if (!context.decisions().submit(state.id, user, () -> decideAndConnect(state, host, port, originatorIp, originatorPort))) {
             end("server is shutting down", SshConstants.SSH_OPEN_CONNECT_FAILED);
         }
@@ -355,8 +362,10 @@ final class ForwardingChannel extends TcpipServerChannel {
      * report before its channels' closes: {@code forward.close} always precedes {@code session.close}.
      */
     void reportClose() {
-        if (state != null) {
-            end(SESSION_CLOSED, SshConstants.SSH_OPEN_CONNECT_FAILED);
+        SessionState of = this.state;
+        if (of != null) {
+            // A client cannot close a channel it has not been told the id of, except by guessing it.
+            end(sessionGone(of) ? SESSION_CLOSED : "channel closed before the tunnel opened", SshConstants.SSH_OPEN_CONNECT_FAILED);
         }
         AuditEvent.TargetRef t = target;
         SessionState state = this.state;
