@@ -248,6 +248,70 @@ class TunnelLimitsIT {
         }
     }
 
+    /**
+     * The high water measured on this JVM's own heap: ballast above 10% of it refuses new logins
+     * (stock client) and new tunnels (an existing session), while a tunnel opened before goes on;
+     * once the ballast is collected, logins are served again.
+     */
+    @Test
+    void aboveMemoryHighWaterNewLoginsAndTunnelsAreRefusedWhileLiveTunnelsGoOn() throws Exception {
+        try (LoopbackEcho echo = new LoopbackEcho();
+             BastionFixture bastion = bastion(users(
+                     "    ops:\n      allow: [\"127.0.0.2:" + echo.port() + "\"]\n"
+                             + "    flood:\n      allow: [\"127.0.0.2:" + echo.port() + "\"]",
+                     "", "  memory_high_water: 10%\n  max_auth_attempts: 100"), TargetResolver.system())) {
+            OpenSsh ssh = ssh(bastion);
+            String target = "127.0.0.2:" + echo.port();
+            ChildProcess live = ChildProcess.start(ssh.command(List.of("-W", target, "alice")));
+            ClientSession mallory = login(client, "mallory", malloryKey, bastion.port());
+            List<byte[]> ballast = new ArrayList<>();
+            try {
+                live.write("before\n".getBytes(StandardCharsets.UTF_8));
+                live.awaitStdout(out -> out.contains("before\n"), "the echo through the live tunnel", TIMEOUT);
+
+                long tenth = Runtime.getRuntime().maxMemory() / 10;
+                for (long held = 0; held < tenth + tenth / 2; held += 8 << 20) {
+                    ballast.add(new byte[8 << 20]);
+                }
+                System.gc(); // the collection's notification is what the server measures
+                Thread.sleep(500);
+
+                OpenSsh.Result refused = ssh.run(List.of("-W", target, "alice"), new byte[0], TIMEOUT);
+                assertThat(refused.exitCode()).as(refused.toString()).isNotZero();
+                JsonNode login = bastion.audit().await("auth.reject", e -> e.path("user").asText().equals("alice"));
+                assertThat(login.path("reason").asText()).startsWith("memory_high_water: ").endsWith("(limit 10%)");
+
+                OpenFuture tunnel = requestTunnel(mallory, "127.0.0.2", echo.port());
+                assertThat(tunnel.await(Duration.ofSeconds(10))).isTrue();
+                assertThat(tunnel.isOpened()).isFalse();
+                JsonNode reject = bastion.audit().await("forward.reject", e -> e.path("user").asText().equals("mallory"));
+                assertThat(reject.path("reason").asText()).startsWith("memory_high_water: ");
+
+                live.write("during\n".getBytes(StandardCharsets.UTF_8));
+                live.awaitStdout(out -> out.contains("before\nduring\n"), "the echo through the live tunnel", TIMEOUT);
+
+                ballast.clear();
+                System.gc();
+                OpenSsh.Result served = null;
+                long deadline = System.nanoTime() + TIMEOUT.toNanos();
+                while (System.nanoTime() < deadline) {
+                    served = ssh.run(List.of("-W", target, "alice"), "after\n".getBytes(StandardCharsets.UTF_8), TIMEOUT);
+                    if (served.succeeded()) {
+                        break;
+                    }
+                    System.gc();
+                    Thread.sleep(500);
+                }
+                assertThat(served.succeeded()).as(served.toString()).isTrue();
+                assertThat(served.stdoutText()).isEqualTo("after\n");
+            } finally {
+                ballast.clear();
+                mallory.close(true);
+                live.close();
+            }
+        }
+    }
+
     /** A TCP target on 127.0.0.2 that counts connections and holds them, reading nothing. */
     static final class ConnectionCounter implements AutoCloseable {
         private final java.nio.channels.ServerSocketChannel server;
