@@ -40,12 +40,14 @@ final class BastionAuthenticator implements PublickeyAuthenticator {
     private final Auditor auditor;
     private final SessionRegistry registry;
     private final int maxSessionsPerUser;
+    private final HeapWatch heap;
 
-    BastionAuthenticator(Logins logins, Auditor auditor, SessionRegistry registry, int maxSessionsPerUser) {
+    BastionAuthenticator(Logins logins, Auditor auditor, SessionRegistry registry, int maxSessionsPerUser, HeapWatch heap) {
         this.logins = logins;
         this.auditor = auditor;
         this.registry = registry;
         this.maxSessionsPerUser = maxSessionsPerUser;
+        this.heap = heap;
     }
 
     @Override
@@ -155,6 +157,12 @@ final class BastionAuthenticator implements PublickeyAuthenticator {
             // Fail closed: a session whose events may not reach the audit trail does not start.
             // Live sessions go on; their events still fit the spool's reserve.
             reject(state, identity.user(), Optional.of(info), auditRefusal.get(), false);
+            return Optional.empty();
+        }
+        // Above limits.memory_high_water no new session starts; live ones go on.
+        Optional<String> memory = heap.admit();
+        if (memory.isPresent()) {
+            reject(state, identity.user(), Optional.of(info), memory.get());
             return Optional.empty();
         }
         if (registry.sessionsOf(identity.user()) >= maxSessionsPerUser) {

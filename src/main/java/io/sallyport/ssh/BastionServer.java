@@ -16,11 +16,6 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.LinkedBlockingQueue;
-import java.util.concurrent.ThreadPoolExecutor;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicInteger;
 import org.apache.sshd.common.channel.ChannelFactory;
 import org.apache.sshd.common.compression.BuiltinCompressions;
 import org.apache.sshd.common.global.KeepAliveHandler;
@@ -52,7 +47,8 @@ public final class BastionServer implements AutoCloseable {
     private final Config config;
     private final Auditor auditor;
     private final SessionRegistry registry;
-    private final ExecutorService decisions;
+    private final DecisionQueue decisions;
+    private final HeapWatch heap;
     private final Server sshd;
     private final Logins logins;
     private final Optional<RevocationFile> revoked;
@@ -86,10 +82,13 @@ public final class BastionServer implements AutoCloseable {
         this.revoked = revoked;
         this.hostCertificate = hostCertificate;
         this.registry = new SessionRegistry(auditor, config.limits(), config.policy(), Clock.systemUTC());
-        this.decisions = decisionExecutor();
-        BastionContext context = new BastionContext(auditor, policy, policy.denyList(), registry, decisions);
+        this.decisions = decisionQueue();
+        this.heap = HeapWatch.ofThisJvm(config.limits().memoryHighWaterPercent());
+        Config.Limits limits = config.limits();
+        BastionContext context = new BastionContext(auditor, policy, policy.denyList(), registry, decisions,
+                new TunnelQuota(limits.maxTunnelsPerSession(), limits.maxTunnelsPerUser()), heap, limits.resolveTimeout());
 
-        BastionAuthenticator authenticator = new BastionAuthenticator(logins, auditor, registry, config.policy().maxSessionsPerUser());
+        BastionAuthenticator authenticator = new BastionAuthenticator(logins, auditor, registry, config.policy().maxSessionsPerUser(), heap);
         Config.CryptoProfile crypto = config.crypto();
         ServerBuilder builder = ServerBuilder.builder()
                 .factory(Server::new)
@@ -147,16 +146,14 @@ public final class BastionServer implements AutoCloseable {
         return List.of(KeepAliveHandler.INSTANCE, NoMoreSessionsHandler.INSTANCE, new RefusedGlobalRequests(context));
     }
 
-    /** DNS lookups for forwarding decisions: bounded, so a flood of requests queues instead of spawning threads. */
-    private static ExecutorService decisionExecutor() {
-        AtomicInteger n = new AtomicInteger();
-        ThreadPoolExecutor pool = new ThreadPoolExecutor(8, 8, 60, TimeUnit.SECONDS, new LinkedBlockingQueue<>(10_000), r -> {
-            Thread t = new Thread(r, "sallyport-decide-" + n.incrementAndGet());
-            t.setDaemon(true);
-            return t;
-        });
-        pool.allowCoreThreadTimeOut(true);
-        return pool;
+    /**
+     * Forwarding decisions, which may wait on DNS: at most 32 at once (so at most 32 threads stuck in
+     * the system resolver), 2 per session and 8 per user, sessions served round-robin
+     * ({@link DecisionQueue}). A session flooding requests for slow names holds 2 threads; another
+     * user's decision starts at once while fewer than 4 users do that at the same time.
+     */
+    private static DecisionQueue decisionQueue() {
+        return new DecisionQueue(32, 2, 8, "sallyport-decide");
     }
 
     /** Ends live sessions that {@code source} withdraws at each of its refreshes (IAM). */
@@ -258,7 +255,8 @@ public final class BastionServer implements AutoCloseable {
         } catch (IOException e) {
             log.warn("stopping the SSH server: {}", e.toString());
         }
-        decisions.shutdownNow();
+        decisions.close();
+        heap.close();
         registry.close();
         for (AutoCloseable c : closeOnStop) {
             try {

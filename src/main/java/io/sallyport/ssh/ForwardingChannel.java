@@ -6,9 +6,12 @@ import io.sallyport.net.Printable;
 import io.sallyport.policy.Decision;
 import java.io.IOException;
 import java.util.Optional;
+import java.time.Duration;
 import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicReference;
 import org.apache.sshd.client.future.DefaultOpenFuture;
 import org.apache.sshd.client.future.OpenFuture;
 import org.apache.sshd.common.SshConstants;
@@ -17,6 +20,7 @@ import org.apache.sshd.common.channel.ChannelFactory;
 import org.apache.sshd.common.channel.ChannelListener;
 import org.apache.sshd.common.channel.exception.SshChannelOpenException;
 import org.apache.sshd.common.channel.throttle.ChannelStreamWriter;
+import org.apache.sshd.common.io.IoSession;
 import org.apache.sshd.common.io.IoWriteFuture;
 import org.apache.sshd.common.util.buffer.Buffer;
 import org.apache.sshd.common.util.buffer.ByteArrayBuffer;
@@ -36,19 +40,49 @@ import org.apache.sshd.server.session.ServerSession;
  * MINA's connector is rewritten to the checked IP literal, so no second lookup can happen.
  *
  * <p>The decision (which may wait on DNS) runs on {@link BastionContext#decisions}, never on an
- * SSH I/O thread; MINA sends the open confirmation or failure when the returned future completes.
+ * SSH I/O thread; MINA sends the open failure when the returned future fails, and the open
+ * confirmation once the target is connected.
+ *
+ * <p>A request passes these stages, and every step that completes later (the decision, the
+ * {@code limits.resolve_timeout} deadline, the connect, the session's close) first claims the
+ * stage it expects, so exactly one of them answers the request and audits it:
+ * <pre>
+ *   DECIDING ──allowed──▶ CONNECTING ──connected, session still open──▶ OPEN ──closed──▶ (forward.close)
+ *      └──denied, deadline, quota, session closed──┴──connect failed, session closed──▶ ENDED (forward.reject)
+ * </pre>
+ * Threat: a request still deciding when its client disconnected used to be connected anyway, and
+ * its target socket stayed open until the target hung up; repeated, that exhausts file
+ * descriptors. A tunnel whose session closed (or is closing) by the time its decision or its
+ * connect completes is never opened: the target socket is closed and the refusal audited.
+ *
+ * <p>Each request holds a slot of {@link TunnelQuota} from its arrival until it is refused or closed.
  */
 final class ForwardingChannel extends TcpipServerChannel {
     static final String TYPE = "direct-tcpip";
+    static final String SESSION_CLOSED = "session closed before the tunnel opened";
+
+    private enum Stage { DECIDING, CONNECTING, OPEN, ENDED }
+
+    /** What the connect, once it succeeds, opens: the checked target and the rule that allowed it. */
+    private record Allowed(AuditEvent.TargetRef target, String rule) {}
 
     private final BastionContext context;
+    private final AtomicReference<Stage> stage = new AtomicReference<>(Stage.DECIDING);
     private final AtomicLong bytesUp = new AtomicLong();
     private final AtomicLong bytesDown = new AtomicLong();
     private final AtomicBoolean reported = new AtomicBoolean();
     private volatile AuditEvent.TargetRef target;
+    /** The target as known so far, for a refusal: the name, then the address once decided. */
+    private volatile AuditEvent.TargetRef asked;
+    private volatile Allowed allowed;
     /** Set once the channel opens; the data path uses it instead of a session attribute lookup. */
     private volatile SessionState state;
     private volatile long openedNanos;
+    private volatile DefaultOpenFuture result;
+    private volatile TunnelQuota.Ticket ticket;
+    private volatile ScheduledFuture<?> deadline;
+    /** Whether this request holds a reserve of {@link HeapWatch} (until it opens or is refused). */
+    private final AtomicBoolean heapReserved = new AtomicBoolean();
 
     static ChannelFactory factory(BastionContext context) {
         return new NamedChannelFactory(TYPE, session -> new ForwardingChannel(context));
@@ -73,26 +107,66 @@ final class ForwardingChannel extends TcpipServerChannel {
         int originatorPort = buffer.getInt();
 
         DefaultOpenFuture result = new DefaultOpenFuture(this, futureLock);
+        this.result = result;
         SessionState state = SessionState.of((ServerSession) getSession());
         if (state == null || !state.authenticated()) {
-            return refuse(result, SshConstants.SSH_OPEN_ADMINISTRATIVELY_PROHIBITED);
+            stage.set(Stage.ENDED);
+            result.setException(new SshChannelOpenException(getChannelId(), SshConstants.SSH_OPEN_ADMINISTRATIVELY_PROHIBITED,
+                    "administratively prohibited"));
+            close(true);
+            return result;
         }
         // Before the connect: the client may send its first bytes as soon as MINA confirms the
         // channel, before the open listener below has run, and the session must count them too.
         this.state = state;
-        AuditEvent.TargetRef requested = new AuditEvent.TargetRef(Printable.of(host), port, Optional.empty());
-        try {
-            context.decisions().execute(() -> decideAndConnect(state, requested, host, port, originatorIp, originatorPort, result));
-        } catch (RejectedExecutionException e) {
-            forwardReject(state, requested, context.decisions().isShutdown() ? "server is shutting down"
-                    : "too many tunnel requests waiting for a decision");
-            return refuse(result, SshConstants.SSH_OPEN_CONNECT_FAILED);
+        String user = state.identity.user();
+        asked = new AuditEvent.TargetRef(Printable.of(host), port, Optional.empty());
+        if (!state.tunnelRequested(this)) {
+            end(SESSION_CLOSED, SshConstants.SSH_OPEN_CONNECT_FAILED);
+            return result;
+        }
+        TunnelQuota.Admission admission = context.quota().admit(state.tunnelSlots, user);
+        if (admission instanceof TunnelQuota.Admission.Refused refused) {
+            end(refused.reason(), SshConstants.SSH_OPEN_RESOURCE_SHORTAGE);
+            return result;
+        }
+        ticket = ((TunnelQuota.Admission.Granted) admission).ticket();
+        Optional<String> memory = context.heap().admitTunnel();
+        if (memory.isPresent()) {
+            end(memory.get(), SshConstants.SSH_OPEN_RESOURCE_SHORTAGE);
+            return result;
+        }
+        heapReserved.set(true);
+        if (stage.get() == Stage.ENDED) {
+            // The session closed while this request was being admitted; end() may have run before
+            // the ticket and the reserve were recorded, so give them back here (both only once).
+            ticket.release();
+            settleHeap(false);
+            return result;
+        }
+        if (!context.decisions().submit(state.id, user, () -> decideAndConnect(state, host, port, originatorIp, originatorPort))) {
+            end("server is shutting down", SshConstants.SSH_OPEN_CONNECT_FAILED);
         }
         return result;
     }
 
-    private void decideAndConnect(SessionState state, AuditEvent.TargetRef requested, String host, int port,
-                                  String originatorIp, int originatorPort, DefaultOpenFuture result) {
+    /** On a decision thread: may block on DNS, bounded for the client by {@code limits.resolve_timeout}. */
+    private void decideAndConnect(SessionState state, String host, int port, String originatorIp, int originatorPort) {
+        if (stage.get() != Stage.DECIDING) {
+            return; // answered while it waited its turn: the session closed
+        }
+        if (sessionGone(state)) {
+            end(SESSION_CLOSED, SshConstants.SSH_OPEN_CONNECT_FAILED);
+            return;
+        }
+        Duration timeout = context.resolveTimeout();
+        try {
+            deadline = context.decisions().after(timeout, () -> end(resolveTimeoutReason(host, timeout),
+                    SshConstants.SSH_OPEN_CONNECT_FAILED));
+        } catch (RejectedExecutionException e) {
+            end("server is shutting down", SshConstants.SSH_OPEN_CONNECT_FAILED);
+            return;
+        }
         Decision decision;
         try {
             decision = context.policy().decide(state.identity.roles(), host, port);
@@ -100,14 +174,23 @@ final class ForwardingChannel extends TcpipServerChannel {
             decision = new Decision.Deny("policy error: " + e.getClass().getSimpleName());
         }
         if (decision instanceof Decision.Deny deny) {
-            AuditEvent.TargetRef t = new AuditEvent.TargetRef(requested.host(), port, deny.address().map(IpLiterals::format));
-            forwardReject(state, t, deny.reason());
-            refuse(result, SshConstants.SSH_OPEN_ADMINISTRATIVELY_PROHIBITED);
+            asked = new AuditEvent.TargetRef(asked.host(), port, deny.address().map(IpLiterals::format));
+            end(deny.reason(), SshConstants.SSH_OPEN_ADMINISTRATIVELY_PROHIBITED);
             return;
         }
         Decision.Allow allow = (Decision.Allow) decision;
         String pinned = IpLiterals.format(allow.address());
-        AuditEvent.TargetRef t = new AuditEvent.TargetRef(requested.host(), port, Optional.of(pinned));
+        AuditEvent.TargetRef t = new AuditEvent.TargetRef(asked.host(), port, Optional.of(pinned));
+        if (!stage.compareAndSet(Stage.DECIDING, Stage.CONNECTING)) {
+            return; // the deadline or the session's close answered first
+        }
+        cancelDeadline();
+        asked = t;
+        allowed = new Allowed(t, allow.rule());
+        if (sessionGone(state)) {
+            end(SESSION_CLOSED, SshConstants.SSH_OPEN_CONNECT_FAILED);
+            return;
+        }
 
         Buffer rewritten = new ByteArrayBuffer();
         rewritten.putString(pinned);
@@ -118,41 +201,115 @@ final class ForwardingChannel extends TcpipServerChannel {
         try {
             connected = super.doInit(rewritten);
         } catch (RuntimeException e) {
-            forwardReject(state, t, "connect to " + pinned + ":" + port + " failed: " + e.getClass().getSimpleName());
-            refuse(result, SshConstants.SSH_OPEN_CONNECT_FAILED);
+            end("connect to " + pinned + ":" + port + " failed: " + e.getClass().getSimpleName(), SshConstants.SSH_OPEN_CONNECT_FAILED);
             return;
         }
         connected.addListener(f -> {
             if (f.isOpened()) {
-                target = t;
-                openedNanos = System.nanoTime();
-                state.channelsOpened.incrementAndGet();
-                state.channelsOpen.incrementAndGet();
-                state.openForwards.add(this);
-                state.touch();
-                context.auditor().emit(new AuditEvent.ForwardOpen(state.id, state.identity.user(), state.client,
-                        getChannelId(), t, allow.rule()));
-                result.setOpened();
-            } else {
-                Throwable why = f.getException();
-                forwardReject(state, t, "connect to " + pinned + ":" + port + " failed: "
-                        + (why == null ? "unknown error" : why.getMessage() != null ? why.getMessage() : why.getClass().getSimpleName()));
-                result.setException(why != null ? why
-                        : new SshChannelOpenException(getChannelId(), SshConstants.SSH_OPEN_CONNECT_FAILED, "connect failed"));
+                if (stage.get() == Stage.OPEN) {
+                    result.setOpened();
+                }
+                return;
             }
+            Throwable why = f.getException();
+            end("connect to " + pinned + ":" + port + " failed: "
+                    + (why == null ? "unknown error" : why.getMessage() != null ? why.getMessage() : why.getClass().getSimpleName()),
+                    SshConstants.SSH_OPEN_CONNECT_FAILED);
         });
     }
 
-    private void forwardReject(SessionState state, AuditEvent.TargetRef t, String reason) {
-        context.auditor().emit(new AuditEvent.ForwardReject(state.id, state.identity == null ? null : state.identity.user(),
-                state.client, getChannelId(), t, reason));
+    /**
+     * The target is connected. Runs before MINA confirms the channel to the client and starts
+     * reading from the target, so a tunnel whose session is gone is neither confirmed nor read:
+     * its target socket is closed here.
+     */
+    @Override
+    protected void handleChannelOpenSuccess(OpenFuture f, IoSession targetSocket) {
+        SessionState state = this.state;
+        Allowed a = allowed;
+        boolean opened = !sessionGone(state) && state.tunnelOpened(this, () -> {
+            if (!stage.compareAndSet(Stage.CONNECTING, Stage.OPEN)) {
+                return false;
+            }
+            target = a.target();
+            openedNanos = System.nanoTime();
+            state.channelsOpened.incrementAndGet();
+            state.channelsOpen.incrementAndGet();
+            state.touch();
+            context.auditor().emit(new AuditEvent.ForwardOpen(state.id, state.identity.user(), state.client,
+                    getChannelId(), a.target(), a.rule()));
+            return true;
+        });
+        if (!opened) {
+            targetSocket.close(true);
+            end(SESSION_CLOSED, SshConstants.SSH_OPEN_CONNECT_FAILED);
+            return;
+        }
+        super.handleChannelOpenSuccess(f, targetSocket);
+        settleHeap(true);
     }
 
-    private OpenFuture refuse(DefaultOpenFuture result, int reasonCode) {
-        // The client learns only "administratively prohibited"; the reason is in the audit event.
-        result.setException(new SshChannelOpenException(getChannelId(), reasonCode, "administratively prohibited"));
+    private void settleHeap(boolean opened) {
+        if (heapReserved.compareAndSet(true, false)) {
+            context.heap().settled(opened);
+        }
+    }
+
+    private static boolean sessionGone(SessionState state) {
+        return state.session.isClosing() || state.terminated.get() || state.closed.get();
+    }
+
+    private static String resolveTimeoutReason(String host, Duration timeout) {
+        String limit = timeout.toMillis() % 1000 == 0 ? timeout.toSeconds() + "s" : timeout.toMillis() + "ms";
+        return IpLiterals.parse(host).isPresent()
+                ? "resolve_timeout: no decision within " + limit
+                : "resolve_timeout: " + Printable.of(host) + " not resolved within " + limit;
+    }
+
+    /**
+     * Refuses the request if it is still pending (deciding or connecting), audited as
+     * {@code forward.reject} with {@code reason}; does nothing if it was answered already.
+     */
+    private void end(String reason, int reasonCode) {
+        Stage s;
+        do {
+            s = stage.get();
+            if (s == Stage.OPEN || s == Stage.ENDED) {
+                return;
+            }
+        } while (!stage.compareAndSet(s, Stage.ENDED));
+        cancelDeadline();
+        settleHeap(false);
+        SessionState state = this.state;
+        state.tunnelRefused(this);
+        TunnelQuota.Ticket t = ticket;
+        if (t != null) {
+            t.release();
+        }
+        context.auditor().emit(new AuditEvent.ForwardReject(state.id, state.identity == null ? null : state.identity.user(),
+                state.client, getChannelId(), asked, reason));
+        // A client that is gone needs no answer, and writing one to a closing session only logs.
+        if (!SESSION_CLOSED.equals(reason) && !state.session.isClosing()) {
+            // The client learns only the kind of failure; the reason is in the audit event.
+            result.setException(new SshChannelOpenException(getChannelId(), reasonCode, description(reasonCode)));
+        }
         close(true);
-        return result;
+    }
+
+    private static String description(int reasonCode) {
+        return switch (reasonCode) {
+            case SshConstants.SSH_OPEN_RESOURCE_SHORTAGE -> "resource shortage";
+            case SshConstants.SSH_OPEN_CONNECT_FAILED -> "connect failed";
+            default -> "administratively prohibited";
+        };
+    }
+
+    private void cancelDeadline() {
+        ScheduledFuture<?> d = deadline;
+        if (d != null) {
+            d.cancel(false);
+            deadline = null;
+        }
     }
 
     /** Client → target bytes. */
@@ -199,16 +356,26 @@ final class ForwardingChannel extends TcpipServerChannel {
     }
 
     /**
-     * Emits {@code forward.close} once, and only for a tunnel that opened. Called when MINA reports
+     * Emits {@code forward.close} once, and only for a tunnel that opened; a request still pending
+     * is refused instead ({@code forward.reject}, {@value #SESSION_CLOSED}). Called when MINA reports
      * the channel closed (possibly more than once) and by the session's close, which MINA may
      * report before its channels' closes: {@code forward.close} always precedes {@code session.close}.
      */
     void reportClose() {
+        SessionState of = this.state;
+        if (of != null) {
+            // A client cannot close a channel it has not been told the id of, except by guessing it.
+            end(sessionGone(of) ? SESSION_CLOSED : "channel closed before the tunnel opened", SshConstants.SSH_OPEN_CONNECT_FAILED);
+        }
         AuditEvent.TargetRef t = target;
         SessionState state = this.state;
         // target is set only once the tunnel opened: a refused one has nothing to close.
         if (t == null || state == null || !reported.compareAndSet(false, true)) {
             return;
+        }
+        TunnelQuota.Ticket held = ticket;
+        if (held != null) {
+            held.release();
         }
         state.channelsOpen.decrementAndGet();
         state.openForwards.remove(this);

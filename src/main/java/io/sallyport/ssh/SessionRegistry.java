@@ -135,7 +135,7 @@ final class SessionRegistry implements SessionListener, AutoCloseable {
             return;
         }
         live.remove(state.id);
-        for (ForwardingChannel tunnel : List.copyOf(state.openForwards)) {
+        for (ForwardingChannel tunnel : state.closeTunnels()) {
             tunnel.reportClose();
         }
         String reason;

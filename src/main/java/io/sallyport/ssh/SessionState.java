@@ -5,13 +5,16 @@ import io.sallyport.identity.Identity;
 import io.sallyport.identity.SshPublicKey;
 import java.security.SecureRandom;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.HexFormat;
+import java.util.List;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.BooleanSupplier;
 import org.apache.sshd.common.AttributeRepository.AttributeKey;
 import org.apache.sshd.server.session.ServerSession;
 
@@ -43,6 +46,14 @@ final class SessionState {
     final Set<String> rejectedKeys = ConcurrentHashMap.newKeySet();
     /** Tunnels open right now; each reports its own close, at the latest when the session closes. */
     final Set<ForwardingChannel> openForwards = ConcurrentHashMap.newKeySet();
+    /** Tunnel requests not yet opened nor refused: deciding or connecting. */
+    private final Set<ForwardingChannel> pendingForwards = ConcurrentHashMap.newKeySet();
+    /** Tunnels counted against {@code max_tunnels_per_session}, pending ones included. */
+    final AtomicInteger tunnelSlots = new AtomicInteger();
+    /** Guards the passage of a tunnel from pending to open against the session's close. */
+    private final Object tunnelGate = new Object();
+    /** Set once, when the session closes: no tunnel is admitted or opened after it. */
+    private boolean tunnelsClosed;
     final AtomicBoolean terminated = new AtomicBoolean();
     final AtomicBoolean closed = new AtomicBoolean();
 
@@ -86,6 +97,64 @@ final class SessionState {
 
     void touch() {
         lastActivityNanos.set(System.nanoTime());
+    }
+
+    /**
+     * Records a tunnel request as pending.
+     *
+     * @return false when the session is closing: the request must be refused
+     */
+    boolean tunnelRequested(ForwardingChannel tunnel) {
+        synchronized (tunnelGate) {
+            if (tunnelsClosed || session.isClosing()) {
+                return false;
+            }
+            pendingForwards.add(tunnel);
+            return true;
+        }
+    }
+
+    /**
+     * Moves a pending tunnel to the open ones if {@code open} agrees (it claims the tunnel's stage and
+     * emits {@code forward.open}), atomically with respect to {@link #closeTunnels}: a tunnel is
+     * either open in time to be closed with its session, or never opens, so no {@code forward.open}
+     * can follow {@code session.close}.
+     *
+     * @return false when the session closed first, or {@code open} said no: the tunnel must not open
+     */
+    boolean tunnelOpened(ForwardingChannel tunnel, BooleanSupplier open) {
+        synchronized (tunnelGate) {
+            if (tunnelsClosed || !pendingForwards.contains(tunnel)) {
+                return false;
+            }
+            // In the open set before it is announced: a close racing the announcement finds it there.
+            openForwards.add(tunnel);
+            if (!open.getAsBoolean()) {
+                openForwards.remove(tunnel);
+                return false;
+            }
+            pendingForwards.remove(tunnel);
+            return true;
+        }
+    }
+
+    /** A pending tunnel was refused. */
+    void tunnelRefused(ForwardingChannel tunnel) {
+        pendingForwards.remove(tunnel);
+    }
+
+    /**
+     * Closes the gate (no tunnel opens after this) and returns every tunnel still pending or open,
+     * each of which must then report its end: {@code forward.close}, or {@code forward.reject} for one
+     * that had not opened. Called when the session closes, before {@code session.close} is emitted.
+     */
+    List<ForwardingChannel> closeTunnels() {
+        synchronized (tunnelGate) {
+            tunnelsClosed = true;
+            List<ForwardingChannel> all = new ArrayList<>(pendingForwards);
+            all.addAll(openForwards);
+            return all;
+        }
     }
 
     static SessionState of(ServerSession session) {
