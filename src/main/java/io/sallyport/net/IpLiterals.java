@@ -110,6 +110,11 @@ public final class IpLiterals {
         if (s.indexOf('%') >= 0) {
             return Optional.empty();
         }
+        // The JDK reads text as a literal only when it starts with a hex digit or ':'; anything else
+        // (".:", ".1:2") it looks up in DNS, so a client could make the bastion resolve such names.
+        if (Character.digit(s.charAt(0), 16) < 0 && s.charAt(0) != ':') {
+            return Optional.empty();
+        }
         for (int i = 0; i < s.length(); i++) {
             char c = s.charAt(i);
             boolean ok = (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F') || c == ':' || c == '.';
@@ -118,8 +123,8 @@ public final class IpLiterals {
             }
         }
         try {
-            // A string with ':' and only hex digits, ':' and '.' is parsed as a literal by the JDK,
-            // never looked up in DNS.
+            // A string with ':', only hex digits, ':' and '.', and a hex digit or ':' first is parsed
+            // as a literal by the JDK, never looked up in DNS.
             return Optional.of(canonical(InetAddress.getByName(s)));
         } catch (UnknownHostException e) {
             return Optional.empty();
@@ -172,7 +177,9 @@ public final class IpLiterals {
             p = p.substring(1);
         }
         for (int i = 0; i < p.length(); i++) {
-            if (Character.digit(p.charAt(i), radix) < 0) {
+            // ASCII only: Character.digit also takes other scripts' digits ("١٦٩" is 169), which no
+            // resolver reads as an address, so such a name must not be decided as one.
+            if (p.charAt(i) > 0x7f || Character.digit(p.charAt(i), radix) < 0) {
                 return Optional.empty();
             }
         }
