@@ -5,7 +5,9 @@ final class KeyPath {
     private KeyPath() {}
 
     static String child(String parent, String key) {
-        return parent.isEmpty() ? key : parent + "." + key;
+        // A blank key ("": 1, or a bare "?") would leave FILE:LINE: key: message with no key to read.
+        String shown = key.isBlank() ? "'" + key + "'" : key;
+        return parent.isEmpty() ? shown : parent + "." + shown;
     }
 
     static String item(String parent, int index) {

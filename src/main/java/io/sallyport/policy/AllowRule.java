@@ -4,7 +4,6 @@ import io.sallyport.net.Cidr;
 import io.sallyport.net.PortSet;
 import java.net.InetAddress;
 import java.util.Locale;
-import java.util.regex.Pattern;
 
 /**
  * One {@code allow} entry of a role, as written: {@code CIDR:PORTS}, {@code IP:PORTS} or
@@ -26,9 +25,9 @@ public sealed interface AllowRule {
         }
     }
 
-    record NameRule(String text, String glob, Pattern pattern, PortSet ports) implements AllowRule {
+    record NameRule(String text, String glob, PortSet ports) implements AllowRule {
         public boolean matches(String normalisedName, int port) {
-            return ports.contains(port) && pattern.matcher(normalisedName).matches();
+            return ports.contains(port) && globMatches(glob, normalisedName);
         }
     }
 
@@ -61,19 +60,52 @@ public sealed interface AllowRule {
         if (glob.matches("[*?.]*")) {
             throw new IllegalArgumentException("'" + host + "' would match every host name; name the domain (e.g. *.internal.corp)");
         }
-        return new NameRule(s, glob, globToRegex(glob), ports);
+        return new NameRule(s, glob, ports);
     }
 
-    private static Pattern globToRegex(String glob) {
-        StringBuilder re = new StringBuilder();
-        for (char c : glob.toCharArray()) {
-            switch (c) {
-                case '*' -> re.append("[a-z0-9.-]*");
-                case '?' -> re.append("[a-z0-9-]");
-                case '.' -> re.append("\\.");
-                default -> re.append(c);
+    /**
+     * Whether {@code name} matches {@code glob}: {@code *} is any run of letters, digits, '-' and
+     * '.' (so it spans labels), {@code ?} one letter, digit or '-'; everything else matches itself.
+     *
+     * <p>Threat: the name comes from the client. A regular expression with one {@code [a-z0-9.-]*}
+     * per star backtracks polynomially, to the power of the number of stars: against
+     * {@code *-*-*-*-*.x}, a 251-character name took 10 s of CPU per request. This matcher
+     * remembers only the last star, so it runs in O(glob × name) steps whatever the glob.
+     */
+    static boolean globMatches(String glob, String name) {
+        for (int i = 0; i < name.length(); i++) {
+            // No glob character matches anything else ('_', say), so a star may take any character that is left.
+            if (!isLabelChar(name.charAt(i)) && name.charAt(i) != '.') {
+                return false;
             }
         }
-        return Pattern.compile(re.toString());
+        int g = 0;
+        int n = 0;
+        int star = -1;
+        int starFrom = 0;
+        while (n < name.length()) {
+            char c = name.charAt(n);
+            if (g < glob.length() && glob.charAt(g) == '*') {
+                star = g++;
+                starFrom = n;
+            } else if (g < glob.length() && (glob.charAt(g) == '?' ? isLabelChar(c) : glob.charAt(g) == c)) {
+                g++;
+                n++;
+            } else if (star >= 0) {
+                // Let the last star take one more character, and match the rest of the glob after it again.
+                g = star + 1;
+                n = ++starFrom;
+            } else {
+                return false;
+            }
+        }
+        while (g < glob.length() && glob.charAt(g) == '*') {
+            g++;
+        }
+        return g == glob.length();
+    }
+
+    private static boolean isLabelChar(char c) {
+        return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-';
     }
 }

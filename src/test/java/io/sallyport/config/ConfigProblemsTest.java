@@ -71,6 +71,13 @@ class ConfigProblemsTest {
                 tuple("identity.local.users.alice.role", "unknown key 'role' (did you mean 'roles'?)"));
     }
 
+    /** Found by ConfigLoaderFuzzTest: the problem printed as "FILE:1: : unknown key ''". */
+    @Test
+    void blankKeyIsNamedInQuotes() {
+        assertThat(onlyProblemOf("\"\": 1\n").keyPath()).isEqualTo("''");
+        assertThat(onlyProblemOf("policy:\n  \" \": 1\n").keyPath()).isEqualTo("policy.' '");
+    }
+
     @Test
     void duplicateKeyIsRefusedAtItsSecondLine() {
         ConfigProblem p = onlyProblemOf("""

@@ -97,6 +97,14 @@ class IpLiteralsTest {
         assertThat(IpLiterals.isLiteral(text)).isFalse();
     }
 
+    /** Java reads these as numbers; no resolver reads them as an address. Found by IpLiteralsFuzzTest. */
+    @ParameterizedTest
+    @ValueSource(strings = {"\u07c7", "\u0661\u0666\u0669.\u0662\u0665\u0664.\u0661\u0666\u0669.\u0662\u0665\u0664",
+            "\uff11\uff10.0.0.1", "0x\u0661"})
+    void digitsOfOtherScriptsAreNotLiterals(String text) {
+        assertThat(IpLiterals.parse(text)).isEmpty();
+    }
+
     @Test
     void canonicalTurnsAnIpv4MappedAddressFromAResolverIntoIpv4() throws Exception {
         byte[] mapped = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, (byte) 0xff, (byte) 0xff, (byte) 169, (byte) 254, (byte) 169, (byte) 254};

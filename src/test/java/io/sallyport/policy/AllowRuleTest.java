@@ -7,6 +7,7 @@ import io.sallyport.net.Cidr;
 import io.sallyport.net.IpLiterals;
 import java.net.InetAddress;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 import org.junit.jupiter.params.provider.ValueSource;
@@ -93,6 +94,25 @@ class AllowRuleTest {
         assertThat(r.matches("db-10.internal.corp", 5432)).isFalse();
         assertThat(r.matches("db-.internal.corp", 5432)).isFalse();
         assertThat(r.matches("db-..internal.corp", 5432)).isFalse();
+    }
+
+    @Test
+    void starSpansLabelsAndMayBeEmpty() {
+        AllowRule.NameRule r = name("web*.internal.corp:22");
+        assertThat(r.matches("web.internal.corp", 22)).isTrue();
+        assertThat(r.matches("web-1.eu.internal.corp", 22)).isTrue();
+        assertThat(r.matches("web_1.internal.corp", 22)).isFalse();
+        assertThat(r.matches("api.internal.corp", 22)).isFalse();
+    }
+
+    @Test
+    @Timeout(10) // a hang guard, not a benchmark: the answer takes microseconds
+    void manyStarsAgainstALongHostileNameStillAnswerAtOnce() {
+        // As a regular expression this glob backtracked for hours on such a name (10 s with five stars).
+        AllowRule.NameRule r = name("*-*-*-*-*-*-*-*.internal.corp:22");
+        String hostile = "a-".repeat(120) + "a.internal.cor";
+        assertThat(r.matches(hostile, 22)).isFalse();
+        assertThat(r.matches("a-b-c-d-e-f-g-h.internal.corp", 22)).isTrue();
     }
 
     @Test
