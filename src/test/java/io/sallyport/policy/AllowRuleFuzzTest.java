@@ -3,6 +3,7 @@ package io.sallyport.policy;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.code_intelligence.jazzer.junit.FuzzTest;
+import io.sallyport.net.HostName;
 import io.sallyport.net.IpLiterals;
 import java.nio.charset.StandardCharsets;
 import java.util.regex.Pattern;
@@ -40,7 +41,7 @@ class AllowRuleFuzzTest {
         // "*:22" is refused as matching everything; no accepted glob may match every name.
         assertThat(n.glob()).matches(".*[a-z0-9-].*");
         if (lines.length > 1) {
-            String name = ForwardingPolicy.normaliseName(lines[1]);
+            String name = HostName.normalise(lines[1]).orElse(null);
             if (name != null && !IpLiterals.isLiteral(lines[1])) {
                 boolean on22 = n.matches(name, 22);
                 boolean on5432 = n.matches(name, 5432);

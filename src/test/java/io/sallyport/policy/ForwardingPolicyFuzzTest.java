@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.code_intelligence.jazzer.junit.FuzzTest;
 import io.sallyport.net.Cidr;
 import io.sallyport.net.DenyList;
+import io.sallyport.net.HostName;
 import io.sallyport.net.IpLiterals;
 import io.sallyport.net.TargetResolver;
 import java.net.InetAddress;
@@ -57,7 +58,7 @@ class ForwardingPolicyFuzzTest {
         assertThat(decision).isNotNull();
         assertThat(lookups).hasSizeLessThanOrEqualTo(1);
         for (String name : lookups) {
-            assertThat(ForwardingPolicy.normaliseName(name)).isEqualTo(name);
+            assertThat(HostName.normalise(name).orElse(null)).isEqualTo(name);
             assertThat(IpLiterals.isLiteral(host)).isFalse();
         }
         if (decision instanceof Decision.Allow allow) {
