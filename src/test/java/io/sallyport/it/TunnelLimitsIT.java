@@ -249,6 +249,79 @@ class TunnelLimitsIT {
     }
 
     /**
+     * The connect's turn: a target whose accept queue is full drops the bastion's SYN, so the connect
+     * hangs; the client disconnects; then the queue drains and the connect completes. The target
+     * socket must be closed at once, and the tunnel never opened.
+     */
+    @Test
+    void tunnelStillConnectingWhenItsClientDisconnectsIsClosedNotOpened() throws Exception {
+        try (java.net.ServerSocket target = new java.net.ServerSocket()) {
+            target.bind(new java.net.InetSocketAddress(InetAddress.getByName("127.0.0.2"), 0), 1);
+            // Linux queues backlog + 1 connections; later SYNs are dropped and retried by the sender.
+            List<java.net.Socket> filler = new ArrayList<>();
+            for (int i = 0; i < 2; i++) {
+                java.net.Socket f = new java.net.Socket();
+                f.connect(target.getLocalSocketAddress(), 2000);
+                filler.add(f);
+            }
+            try (BastionFixture bastion = bastion(users(
+                    "    ops:\n      allow: [\"127.0.0.2:1\"]\n"
+                            + "    flood:\n      allow: [\"127.0.0.2:" + target.getLocalPort() + "\"]",
+                    "", "  resolve_timeout: 30s"), TargetResolver.system())) {
+                ClientSession mallory = login(client, "mallory", malloryKey, bastion.port());
+                OpenFuture open = requestTunnel(mallory, "127.0.0.2", target.getLocalPort());
+                Thread.sleep(1000);
+                assertThat(open.isDone()).as("the connect is stuck in the target's full accept queue").isFalse();
+
+                mallory.close(true);
+                JsonNode closed = bastion.audit().await("session.close", e -> e.path("user").asText().equals("mallory"));
+                // Drain the queue: the bastion's next SYN (retried after 1 s, then 2 s, 4 s) is accepted.
+                target.setSoTimeout(10_000);
+                java.util.Set<Integer> fillers = new java.util.HashSet<>();
+                for (java.net.Socket f : filler) {
+                    fillers.add(f.getLocalPort());
+                }
+                int accepted = 0;
+                java.net.Socket fromBastion = null;
+                while (fromBastion == null && accepted < 3) {
+                    java.net.Socket s;
+                    try {
+                        s = target.accept();
+                    } catch (java.net.SocketTimeoutException e) {
+                        break; // the connect was abandoned: nothing reached the target
+                    }
+                    accepted++;
+                    if (!fillers.contains(s.getPort())) {
+                        fromBastion = s;
+                    } else {
+                        s.close();
+                    }
+                }
+                if (fromBastion != null) {
+                    try (java.net.Socket s = fromBastion) {
+                        s.setSoTimeout(5000);
+                        assertThat(s.getInputStream().read()).as("the bastion closed the target socket of a tunnel whose session was gone")
+                                .isEqualTo(-1);
+                    }
+                }
+                Thread.sleep(500);
+                List<JsonNode> events = bastion.audit().ofSession(closed.path("session").asText());
+                assertThat(events).extracting(e -> e.path("event").asText())
+                        .doesNotContain("forward.open", "forward.close")
+                        .containsSubsequence("auth.accept", "forward.reject", "session.close")
+                        .endsWith("session.close");
+                JsonNode reject = events.stream().filter(e -> e.path("event").asText().equals("forward.reject")).findFirst().orElseThrow();
+                assertThat(reject.path("reason").asText()).isEqualTo("session closed before the tunnel opened");
+                assertThat(reject.path("target").path("ip").asText()).isEqualTo("127.0.0.2");
+            } finally {
+                for (java.net.Socket f : filler) {
+                    f.close();
+                }
+            }
+        }
+    }
+
+    /**
      * The high water measured on this JVM's own heap: ballast above 10% of it refuses new logins
      * (stock client) and new tunnels (an existing session), while a tunnel opened before goes on;
      * once the ballast is collected, logins are served again.
