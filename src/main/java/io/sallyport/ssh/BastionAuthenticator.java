@@ -159,10 +159,11 @@ final class BastionAuthenticator implements PublickeyAuthenticator {
             reject(state, identity.user(), Optional.of(info), auditRefusal.get(), false);
             return Optional.empty();
         }
-        // Above limits.memory_high_water no new session starts; live ones go on.
+        // Above limits.memory_high_water no new session starts; live ones go on. Not counted toward
+        // the source's penalty: a full heap is the server's state, not the client's failure.
         Optional<String> memory = heap.admit();
         if (memory.isPresent()) {
-            reject(state, identity.user(), Optional.of(info), memory.get());
+            reject(state, identity.user(), Optional.of(info), memory.get(), false);
             return Optional.empty();
         }
         if (registry.sessionsOf(identity.user()) >= maxSessionsPerUser) {
