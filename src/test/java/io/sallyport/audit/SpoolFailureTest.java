@@ -1,6 +1,7 @@
 package io.sallyport.audit;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.sallyport.config.Config;
 import java.io.IOException;
@@ -214,5 +215,17 @@ class SpoolFailureTest {
         assertThat(store.operations()).containsSubsequence("overwrite cursor.tmp", "force cursor.tmp",
                 "move cursor.tmp cursor", "syncDirectory");
         assertThat(store.operations().get(store.operations().size() - 1)).isEqualTo("syncDirectory");
+    }
+
+    @Test
+    void segmentWhoseHeaderCannotBeWrittenIsDeletedEvenWhenClosingItFails() {
+        store.failWritesAfter(0);
+        store.failCloses(true);
+
+        assertThatThrownBy(() -> ActiveSegmentFile.create(store, dir, 7)).isInstanceOf(IOException.class)
+                .hasMessageContaining("No space left on device");
+
+        assertThat(dir.resolve(SpoolSegment.fileName(7))).doesNotExist();
+        assertThat(store.operations()).contains("delete " + SpoolSegment.fileName(7));
     }
 }
