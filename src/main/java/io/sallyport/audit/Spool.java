@@ -70,6 +70,8 @@ public final class Spool implements AutoCloseable {
     private static final Duration WRITE_RETRY = Duration.ofSeconds(1);
     /** How long a closing spool keeps retrying a failing disk before it gives the queued events up. */
     private static final Duration GIVE_UP_ON_CLOSE = Duration.ofSeconds(5);
+    /** At most one "writer is behind, event discarded" line per this long. */
+    private static final Duration BEHIND_LOG_INTERVAL = Duration.ofSeconds(10);
     private static final long CAUGHT_UP_NANOS = Duration.ofMillis(200).toNanos();
 
     /** One event handed to the spool; completes once it is on disk, or when it was discarded. */
@@ -195,6 +197,8 @@ public final class Spool implements AutoCloseable {
     private long dropped;
     private long discarded;
     private long skippedBytes;
+    private boolean behindLogged;
+    private long lastBehindLogNanos;
 
     private final SpoolCursorFile cursorFile;
 
@@ -325,11 +329,10 @@ public final class Spool implements AutoCloseable {
         lock.lock();
         try {
             if (closing || queuedBytes + a.frameSize() > MAX_QUEUED_BYTES) {
-                if (!closing) {
-                    log.error("audit spool writer is {} MiB behind ({}); event discarded", queuedBytes >> 20,
-                            writeFailing ? writeFailure : "the disk is not keeping up");
-                }
                 discarded++;
+                if (!closing) {
+                    noteBehind();
+                }
             } else {
                 queue.add(a);
                 lastQueued = a;
@@ -342,6 +345,22 @@ public final class Spool implements AutoCloseable {
         }
         discardNow(a);
         return a;
+    }
+
+    /**
+     * Under the lock: an event was discarded because the writer is too far behind. Logged at once,
+     * then at most every {@link #BEHIND_LOG_INTERVAL} with the count since, so that a failing disk
+     * under a flood of events does not become a flood of log lines too.
+     */
+    private void noteBehind() {
+        long now = clock.nanoTime();
+        if (behindLogged && now - lastBehindLogNanos < BEHIND_LOG_INTERVAL.toNanos()) {
+            return;
+        }
+        log.error("audit spool writer is {} MiB behind ({}); {} events discarded since start", queuedBytes >> 20,
+                writeFailing ? writeFailure : "the disk is not keeping up", discarded);
+        behindLogged = true;
+        lastBehindLogNanos = now;
     }
 
     private void discardNow(Append a) {

@@ -3,6 +3,9 @@ package io.sallyport.audit;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import ch.qos.logback.classic.Logger;
+import ch.qos.logback.classic.spi.ILoggingEvent;
+import ch.qos.logback.core.read.ListAppender;
 import io.sallyport.config.Config;
 import java.io.IOException;
 import java.nio.file.Path;
@@ -15,6 +18,7 @@ import java.util.stream.IntStream;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.slf4j.LoggerFactory;
 
 /**
  * The spool on a disk that fails: writes that stop part-way, a full disk, a write torn by a power
@@ -227,5 +231,34 @@ class SpoolFailureTest {
 
         assertThat(dir.resolve(SpoolSegment.fileName(7))).doesNotExist();
         assertThat(store.operations()).contains("delete " + SpoolSegment.fileName(7));
+    }
+
+    @Test
+    void eventsDiscardedBehindAFailingDiskAreLoggedAtAMeasuredPaceNotOneLineEach() throws Exception {
+        // Real time here: a skipping clock would let the rate limit's 10 s pass within milliseconds.
+        Spool s = Spool.open(dir, 64 * MIB, Config.SpoolFullAction.REFUSE_NEW_SESSIONS, written -> {}, store,
+                SpoolClock.SYSTEM);
+        open.add(s);
+        store.diskFull(true);
+        String big = "{\"id\":\"big\",\"pad\":\"" + "x".repeat(SpoolSegment.MAX_PAYLOAD - 40) + "\"}";
+        ListAppender<ILoggingEvent> logged = new ListAppender<>();
+        logged.start();
+        Logger spoolLog = (Logger) LoggerFactory.getLogger(Spool.class);
+        spoolLog.addAppender(logged);
+        try {
+            // 64 MiB fill the queue behind the stuck writer; each event after that is discarded.
+            for (int i = 0; i < 64 * 4 + 40; i++) {
+                s.append(1_000 + i, big);
+            }
+            await(() -> s.status().discardedEvents() >= 20);
+        } finally {
+            spoolLog.detachAppender(logged);
+        }
+
+        List<String> behind = logged.list.stream().map(ILoggingEvent::getFormattedMessage)
+                .filter(m -> m.contains("MiB behind")).toList();
+        assertThat(s.status().discardedEvents()).isGreaterThanOrEqualTo(20);
+        assertThat(behind).hasSize(1);
+        assertThat(behind.get(0)).contains("No space left on device").contains("events discarded since start");
     }
 }
