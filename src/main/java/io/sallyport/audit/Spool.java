@@ -207,6 +207,8 @@ public final class Spool implements AutoCloseable {
      * {@code activeFile} is null after a roll that sealed the old segment but could not start the next.
      */
     private Segment active;
+    /** The writer was interrupted (the flag is set again only when it ends). */
+    private boolean interrupted;
     private ActiveSegmentFile activeFile;
     private long nextSegment;
     private final ByteBuffer writeBuffer = ByteBuffer.allocate(MAX_WRITE_BYTES + SpoolSegment.frameSize(SpoolSegment.MAX_PAYLOAD));
@@ -440,6 +442,9 @@ public final class Spool implements AutoCloseable {
             batch.clear();
         }
         closeActive();
+        if (interrupted) {
+            Thread.currentThread().interrupt();
+        }
     }
 
     /**
@@ -457,6 +462,9 @@ public final class Spool implements AutoCloseable {
                 written = writeChunk(admitted, written);
                 noteWritable(admitted.get(written - 1));
             } catch (IOException e) {
+                if (Thread.interrupted()) {
+                    interrupted = true; // a FileChannel call saw it (and closed its channel): see pause()
+                }
                 boolean full = isDiskFull(e, admitted.get(written).frameSize());
                 boolean first;
                 boolean closingNow;
@@ -500,11 +508,7 @@ public final class Spool implements AutoCloseable {
                     return;
                 }
                 if (!madeRoom) {
-                    try {
-                        clock.sleep(WRITE_RETRY);
-                    } catch (InterruptedException interrupted) {
-                        Thread.currentThread().interrupt();
-                    }
+                    pause();
                 }
                 recoverActiveSegment();
             }
@@ -512,6 +516,23 @@ public final class Spool implements AutoCloseable {
         // Sinks first, then the emitters: once emit returns, the file and stdout have the event too.
         deliver(batch);
         admitted.forEach(a -> a.done.complete(true));
+    }
+
+    /**
+     * The pause between retries on a failing disk. An interrupt ends the pause but is not set
+     * again here: with the flag set every FileChannel call would fail at once (closing its
+     * channel) and the retry loop would spin. It is remembered and set again when the writer ends;
+     * only {@link #close} stops the writer.
+     */
+    private void pause() {
+        try {
+            clock.sleep(WRITE_RETRY);
+        } catch (InterruptedException e) {
+            if (!interrupted) {
+                log.warn("audit spool writer interrupted; it goes on writing until the spool is closed");
+            }
+            interrupted = true;
+        }
     }
 
     /** After a chunk went to disk: the spool is writable again, and maybe caught up with its wait bound. */

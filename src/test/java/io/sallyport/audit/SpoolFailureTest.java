@@ -33,6 +33,7 @@ class SpoolFailureTest {
     Path dir;
 
     private final FaultySpoolStore store = new FaultySpoolStore();
+    private final SkippingSpoolClock clock = new SkippingSpoolClock();
     private final List<Spool> open = new ArrayList<>();
     private final List<String> delivered = Collections.synchronizedList(new ArrayList<>());
 
@@ -44,7 +45,7 @@ class SpoolFailureTest {
 
     private Spool spool(long maxBytes, Config.SpoolFullAction onFull) throws IOException {
         Spool s = Spool.open(dir, maxBytes, onFull, written -> written.forEach(a -> delivered.add(a.line())), store,
-                new SkippingSpoolClock());
+                clock);
         open.add(s);
         return s;
     }
@@ -260,5 +261,22 @@ class SpoolFailureTest {
         assertThat(s.status().discardedEvents()).isGreaterThanOrEqualTo(20);
         assertThat(behind).hasSize(1);
         assertThat(behind.get(0)).contains("No space left on device").contains("events discarded since start");
+    }
+
+    @Test
+    void interruptedWriterKeepsItsRetryPaceAndWritesOnceTheDiskHasRoom() throws Exception {
+        Spool s = spool(64 * MIB, Config.SpoolFullAction.REFUSE_NEW_SESSIONS);
+        appendDurably(s, 0, 2);
+        store.diskFull(true);
+        clock.interruptNextSleep();
+
+        Spool.Append waiting = s.append(1_002, event(2));
+        await(() -> clock.sleeps() >= 5);
+        store.diskFull(false);
+
+        assertThat(waiting.awaitDurable(WAIT)).as("written once the disk has room, despite the interrupt").isTrue();
+        appendDurably(s, 3, 4);
+        assertThat(SpoolFiles.lines(dir)).containsExactlyElementsOf(events(0, 4));
+        assertThat(s.status().discardedEvents()).isZero();
     }
 }
