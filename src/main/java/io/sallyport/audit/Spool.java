@@ -68,8 +68,13 @@ public final class Spool implements AutoCloseable {
     /** Events queued but not yet written, beyond which appends are discarded (the disk is not keeping up). */
     private static final long MAX_QUEUED_BYTES = 64L << 20;
     private static final Duration WRITE_RETRY = Duration.ofSeconds(1);
-    /** How long a closing spool keeps retrying a failing disk before it gives the queued events up. */
+    /**
+     * How long a closing spool goes on writing what is queued, retrying a failing disk, before it
+     * gives up everything still unwritten (counted as discarded): one bound for the whole shutdown.
+     */
     private static final Duration GIVE_UP_ON_CLOSE = Duration.ofSeconds(5);
+    /** How long {@link #close} waits for the writer: its deadline, one retry pause and a last chunk's fsync. */
+    private static final Duration CLOSE_JOIN = Duration.ofSeconds(15);
     /** At most one "writer is behind, event discarded" line per this long. */
     private static final Duration BEHIND_LOG_INTERVAL = Duration.ofSeconds(10);
     private static final long CAUGHT_UP_NANOS = Duration.ofMillis(200).toNanos();
@@ -186,6 +191,8 @@ public final class Spool implements AutoCloseable {
     private long diskBytes;
     private SpoolPosition cursor;
     private boolean closing;
+    /** When {@link #closing}: the {@link SpoolClock#nanoTime} after which nothing more is written. */
+    private long closeDeadline;
     private boolean writeFailing;
     private String writeFailure = "";
     /** The failing writes are for want of space (then {@code writeFailure} says how much is free). */
@@ -406,6 +413,7 @@ public final class Spool implements AutoCloseable {
 
     private void writeLoop() {
         List<Append> batch = new ArrayList<>();
+        List<Append> lost = new ArrayList<>();
         while (true) {
             lock.lock();
             try {
@@ -415,24 +423,39 @@ public final class Spool implements AutoCloseable {
                 if (queue.isEmpty()) {
                     break;
                 }
-                long bytes = 0;
-                while (!queue.isEmpty() && (batch.isEmpty() || bytes + queue.peek().frameSize() <= MAX_WRITE_BYTES)) {
-                    Append a = queue.poll();
-                    bytes += a.frameSize();
-                    batch.add(a);
+                if (pastCloseDeadline()) {
+                    lost.addAll(queue);
+                    queue.clear();
+                    queuedBytes = 0;
+                    discarded += lost.size();
+                } else {
+                    long bytes = 0;
+                    while (!queue.isEmpty() && (batch.isEmpty() || bytes + queue.peek().frameSize() <= MAX_WRITE_BYTES)) {
+                        Append a = queue.poll();
+                        bytes += a.frameSize();
+                        batch.add(a);
+                    }
+                    queuedBytes -= bytes;
                 }
-                queuedBytes -= bytes;
             } finally {
                 lock.unlock();
+            }
+            if (!lost.isEmpty()) {
+                log.error("audit spool {}: {} queued events could not be written within {} s of shutdown and are lost",
+                        dir, lost.size(), GIVE_UP_ON_CLOSE.toSeconds());
+                lost.forEach(a -> a.done.complete(false));
+                deliver(lost); // the local sinks still get them
+                lost.clear();
+                continue;
             }
             try {
                 writeDurably(batch);
             } catch (RuntimeException e) {
                 log.error("audit spool writer: {}", e.toString(), e);
-                int lost = (int) batch.stream().filter(a -> !a.isDone()).count();
+                int failed = (int) batch.stream().filter(a -> !a.isDone()).count();
                 lock.lock();
                 try {
-                    discarded += lost;
+                    discarded += failed;
                 } finally {
                     lock.unlock();
                 }
@@ -447,6 +470,11 @@ public final class Spool implements AutoCloseable {
         }
     }
 
+    /** Under the lock: the spool is closing and its {@link #GIVE_UP_ON_CLOSE} for the whole shutdown are over. */
+    private boolean pastCloseDeadline() {
+        return closing && clock.nanoTime() - closeDeadline > 0;
+    }
+
     /**
      * Writes one group and fsyncs it, chunk by chunk; on I/O errors retries what is not yet
      * durable (on a fresh segment if the old one cannot be repaired) until it works or the spool
@@ -455,8 +483,6 @@ public final class Spool implements AutoCloseable {
     private void writeDurably(List<Append> batch) {
         List<Append> admitted = admit(batch);
         int written = 0;
-        long giveUpAt = 0;
-        boolean givingUp = false;
         while (written < admitted.size()) {
             try {
                 written = writeChunk(admitted, written);
@@ -467,7 +493,7 @@ public final class Spool implements AutoCloseable {
                 }
                 boolean full = isDiskFull(e, admitted.get(written).frameSize());
                 boolean first;
-                boolean closingNow;
+                boolean givingUp;
                 boolean madeRoom = false;
                 lock.lock();
                 try {
@@ -475,7 +501,7 @@ public final class Spool implements AutoCloseable {
                     writeFailing = true;
                     diskFull = full;
                     writeFailure = e.toString() + (full ? ", " + freeBytes() + " bytes free" : "");
-                    closingNow = closing;
+                    givingUp = pastCloseDeadline();
                     if (full && onFull == Config.SpoolFullAction.DROP_OLDEST) {
                         madeRoom = dropOldestSegment("on a full disk");
                     }
@@ -490,11 +516,7 @@ public final class Spool implements AutoCloseable {
                 }
                 // The local sinks should not go dark because the spool disk did.
                 deliver(batch);
-                if (closingNow && !givingUp) {
-                    givingUp = true;
-                    giveUpAt = clock.nanoTime() + GIVE_UP_ON_CLOSE.toNanos();
-                }
-                if (givingUp && clock.nanoTime() - giveUpAt > 0) {
+                if (givingUp) {
                     List<Append> lost = admitted.subList(written, admitted.size());
                     log.error("audit spool {}: {} events could not be written before shutdown and are lost", dir, lost.size());
                     lock.lock();
@@ -1021,15 +1043,23 @@ public final class Spool implements AutoCloseable {
                 return;
             }
             closing = true;
+            closeDeadline = clock.nanoTime() + GIVE_UP_ON_CLOSE.toNanos();
             queuedCondition.signalAll();
             writtenCondition.signalAll();
         } finally {
             lock.unlock();
         }
         try {
-            writer.join(Duration.ofSeconds(15).toMillis());
+            writer.join(CLOSE_JOIN.toMillis());
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
+        }
+        if (writer.isAlive()) {
+            // Stuck in the file system (an fsync that never returns): keep the directory locked,
+            // so that no other process writes the same segments; the lock goes with this process.
+            log.error("audit spool {}: the writer did not stop within {} s; the spool directory stays locked", dir,
+                    CLOSE_JOIN.toSeconds());
+            return;
         }
         try {
             dirLock.release();

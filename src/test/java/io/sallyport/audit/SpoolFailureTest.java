@@ -279,4 +279,26 @@ class SpoolFailureTest {
         assertThat(SpoolFiles.lines(dir)).containsExactlyElementsOf(events(0, 4));
         assertThat(s.status().discardedEvents()).isZero();
     }
+
+    @Test
+    void shutdownOnAFailingDiskGivesUpAfterFiveSecondsInAllNotFiveSecondsPerQueuedGroup() throws Exception {
+        Spool s = spool(64 * MIB, Config.SpoolFullAction.REFUSE_NEW_SESSIONS);
+        store.diskFull(true);
+        String big = "{\"id\":\"big\",\"pad\":\"" + "x".repeat(SpoolSegment.MAX_PAYLOAD - 40) + "\"}";
+        List<Spool.Append> appends = new ArrayList<>();
+        appends.add(s.append(1_000, big));
+        await(() -> store.failures() > 0);
+        for (int i = 1; i < 60; i++) { // about 15 MiB behind the failing group: four more groups of 4 MiB
+            appends.add(s.append(1_000 + i, big));
+        }
+        Duration before = clock.skipped();
+
+        s.close();
+
+        assertThat(clock.skipped().minus(before)).as("time the shutdown spent retrying").isLessThan(Duration.ofSeconds(8));
+        assertThat(appends).allSatisfy(a -> assertThat(a.isDone()).isTrue());
+        assertThat(appends).noneSatisfy(a -> assertThat(a.awaitDurable(Duration.ZERO)).isTrue());
+        assertThat(s.status().discardedEvents()).as("every queued event counted as discarded").isEqualTo(60);
+        assertThat(delivered).as("the local sinks still got each event").hasSize(60);
+    }
 }
