@@ -57,7 +57,9 @@ import org.slf4j.LoggerFactory;
  * events not yet durable are written again, so a failure part-way through a group never
  * duplicates what was already on disk. A full disk is a write failure with a known cause:
  * {@code refuse_new_sessions} refuses new sessions with that reason until the disk has room,
- * {@code drop_oldest} deletes the oldest segment to make room. Files are reached through a
+ * {@code drop_oldest} deletes the oldest segment to make room, one a second, but only while the
+ * spool holds more than half its limit; below that the disk was filled by something else, and
+ * it refuses new sessions instead, as {@code refuse_new_sessions} does. Files are reached through a
  * {@link SpoolStore} and time through a {@link SpoolClock}, so tests can fail the disk at will.
  */
 public final class Spool implements AutoCloseable {
@@ -205,6 +207,8 @@ public final class Spool implements AutoCloseable {
     private long discarded;
     private long skippedBytes;
     private boolean behindLogged;
+    private boolean droppedForSpace;
+    private long lastDropForSpaceNanos;
     private long lastBehindLogNanos;
 
     private final SpoolCursorFile cursorFile;
@@ -503,7 +507,7 @@ public final class Spool implements AutoCloseable {
                     writeFailure = e.toString() + (full ? ", " + freeBytes() + " bytes free" : "");
                     givingUp = pastCloseDeadline();
                     if (full && onFull == Config.SpoolFullAction.DROP_OLDEST) {
-                        madeRoom = dropOldestSegment("on a full disk");
+                        madeRoom = dropOldestForSpace();
                     }
                 } finally {
                     lock.unlock();
@@ -512,7 +516,9 @@ public final class Spool implements AutoCloseable {
                     log.error("audit spool {}: {} ({}); retrying every {}s{}", dir, full ? "the disk is full" : "cannot write",
                             writeFailure, WRITE_RETRY.toSeconds(), onFull == Config.SpoolFullAction.REFUSE_NEW_SESSIONS
                                     ? ", new sessions are refused meanwhile (on_spool_full: refuse_new_sessions)"
-                                    : "; the oldest segments are dropped to make room (on_spool_full: drop_oldest)");
+                                    : full ? "; while the spool holds more than half of its limit the oldest segment is"
+                                            + " dropped to make room, one a retry, else new sessions are refused"
+                                            + " (on_spool_full: drop_oldest)" : "");
                 }
                 // The local sinks should not go dark because the spool disk did.
                 deliver(batch);
@@ -641,6 +647,36 @@ public final class Spool implements AutoCloseable {
         } finally {
             lock.unlock();
         }
+    }
+
+    /**
+     * Under the lock, on a full disk under {@code drop_oldest}: deletes the oldest segment only
+     * while the spool holds more than half of {@code spool_max_bytes}, and at most one per
+     * {@link #WRITE_RETRY}. A spool below half its limit did not fill the disk (the audit file,
+     * journald or anything else on the volume did): deleting its backlog would erase evidence
+     * and free nothing that lasts, so it waits for space as {@code refuse_new_sessions} does.
+     * The pause between drops bounds what a disk kept full by another writer can cost: one
+     * segment (a sixteenth of the limit at most) a second, and never the lower half of the spool.
+     */
+    private boolean dropOldestForSpace() {
+        if (!mayDropForSpace()) {
+            return false;
+        }
+        long now = clock.nanoTime();
+        if (droppedForSpace && now - lastDropForSpaceNanos < WRITE_RETRY.toNanos()) {
+            return false;
+        }
+        if (!dropOldestSegment("on a full disk")) {
+            return false;
+        }
+        droppedForSpace = true;
+        lastDropForSpaceNanos = now;
+        return true;
+    }
+
+    /** Under the lock: the spool holds a real share of its limit, so the disk is full partly for its sake. */
+    private boolean mayDropForSpace() {
+        return diskBytes > maxBytes / 2;
     }
 
     /**
@@ -949,14 +985,20 @@ public final class Spool implements AutoCloseable {
 
     /**
      * Why new sessions must be refused now, under {@code refuse_new_sessions}: the spool is full,
-     * cannot write, or cannot keep up. Empty when sessions may start (always under {@code drop_oldest}).
+     * cannot write, or cannot keep up. Under {@code drop_oldest} only while the disk is full and
+     * the spool is too small to drop from ({@link #dropOldestForSpace}). Empty when sessions may start.
      */
     public Optional<String> refusal() {
-        if (onFull != Config.SpoolFullAction.REFUSE_NEW_SESSIONS) {
-            return Optional.empty();
-        }
         lock.lock();
         try {
+            if (onFull == Config.SpoolFullAction.DROP_OLDEST) {
+                if (writeFailing && diskFull && !mayDropForSpace()) {
+                    return Optional.of("audit spool disk is full: cannot write to " + dir + " (" + writeFailure + ");"
+                            + " the spool holds only " + diskBytes + " of " + maxBytes + " bytes, so no events are"
+                            + " dropped for it; new sessions are refused (on_spool_full: drop_oldest)");
+                }
+                return Optional.empty();
+            }
             if (writeFailing && diskFull) {
                 return Optional.of("audit spool disk is full: cannot write to " + dir + " (" + writeFailure + "); new sessions"
                         + " are refused (on_spool_full: refuse_new_sessions)");

@@ -133,19 +133,19 @@ class SpoolFailureTest {
     @Test
     void diskFullUnderDropOldestDeletesTheOldestSegmentToMakeRoomAndCountsTheLoss() throws Exception {
         Spool s = spool(64 << 10, Config.SpoolFullAction.DROP_OLDEST); // 4 KiB segments
-        appendDurably(s, 0, 60); // about 16 KiB: under the limit, nothing dropped for it
+        appendDurably(s, 0, 140); // about 37 KiB: more than half the limit, under the limit itself
         assertThat(s.status().droppedEvents()).isZero();
         store.fullUntilADelete();
 
-        boolean durable = s.append(1_060, event(60)).awaitDurable(WAIT);
+        boolean durable = s.append(1_140, event(140)).awaitDurable(WAIT);
 
         Spool.Status st = s.status();
         List<String> left = ids(s.read(1_000, MIB).records());
         assertThat(durable).isTrue();
         assertThat(s.refusal()).isEmpty();
         assertThat(st.droppedEvents()).isPositive();
-        assertThat(st.droppedEvents() + left.size()).isEqualTo(61);
-        assertThat(left).endsWith("e60").containsExactlyElementsOf(ids((int) st.droppedEvents(), 61));
+        assertThat(st.droppedEvents() + left.size()).isEqualTo(141);
+        assertThat(left).endsWith("e140").containsExactlyElementsOf(ids((int) st.droppedEvents(), 141));
         assertThat(store.operations()).anySatisfy(op -> assertThat(op).matches("delete 0+1\\.seg"));
     }
 
@@ -300,5 +300,46 @@ class SpoolFailureTest {
         assertThat(appends).noneSatisfy(a -> assertThat(a.awaitDurable(Duration.ZERO)).isTrue());
         assertThat(s.status().discardedEvents()).as("every queued event counted as discarded").isEqualTo(60);
         assertThat(delivered).as("the local sinks still got each event").hasSize(60);
+    }
+
+    @Test
+    void diskFilledByAnotherWriterDoesNotEmptyADropOldestSpoolFarUnderItsLimit() throws Exception {
+        Spool s = spool(64 << 10, Config.SpoolFullAction.DROP_OLDEST); // 4 KiB segments
+        appendDurably(s, 0, 60); // about 16 KiB: a backlog held for CloudWatch, a quarter of the limit
+        store.diskFull(true); // something else on the volume (the audit file, journald) took the space
+
+        Spool.Append waiting = s.append(1_060, event(60));
+        await(() -> clock.sleeps() >= 10);
+
+        assertThat(s.status().droppedEvents()).isZero();
+        assertThat(store.operations()).noneSatisfy(op -> assertThat(op).startsWith("delete"));
+        assertThat(s.refusal()).hasValueSatisfying(reason -> assertThat(reason)
+                .startsWith("audit spool disk is full: cannot write to " + dir)
+                .contains("so no events are dropped for it")
+                .endsWith("new sessions are refused (on_spool_full: drop_oldest)"));
+
+        store.diskFull(false);
+        assertThat(waiting.awaitDurable(WAIT)).isTrue();
+        assertThat(SpoolFiles.lines(dir)).containsExactlyElementsOf(events(0, 61));
+        await(() -> s.refusal().isEmpty());
+    }
+
+    @Test
+    void diskKeptFullUnderDropOldestDropsOneSegmentPerRetryAndKeepsTheLowerHalfOfTheSpool() throws Exception {
+        Spool s = spool(64 << 10, Config.SpoolFullAction.DROP_OLDEST); // 4 KiB segments
+        appendDurably(s, 0, 200); // about 53 KiB
+        store.diskFull(true); // and it stays full: dropping does not help
+
+        s.append(1_200, event(200));
+        await(() -> s.refusal().isPresent()); // dropped down to half the limit, then waits
+        long drops = store.operations().stream().filter(op -> op.startsWith("delete")).count();
+        int pauses = clock.sleeps();
+
+        assertThat(drops).isPositive();
+        assertThat(drops).as("one drop per retry pause").isLessThanOrEqualTo(pauses + 1);
+        assertThat(s.status().diskBytes()).isGreaterThan((64 << 10) / 2 - (4 << 10));
+        assertThat(s.status().unshippedEvents()).isGreaterThan(100);
+        await(() -> clock.sleeps() >= pauses + 10);
+        assertThat(store.operations().stream().filter(op -> op.startsWith("delete")).count()).isEqualTo(drops);
     }
 }
