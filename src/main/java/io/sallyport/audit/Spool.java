@@ -362,7 +362,7 @@ public final class Spool implements AutoCloseable {
 
     /**
      * Under the lock: an event was discarded because the writer is too far behind. Logged at once,
-     * then at most every {@link #BEHIND_LOG_INTERVAL} with the count since, so that a failing disk
+     * then at most every {@link #BEHIND_LOG_INTERVAL} with the running total, so that a failing disk
      * under a flood of events does not become a flood of log lines too.
      */
     private void noteBehind() {
