@@ -38,6 +38,11 @@ final class ActiveSegmentFile implements AutoCloseable {
         } catch (IOException e) {
             try {
                 f.close();
+            } catch (IOException again) {
+                e.addSuppressed(again);
+            }
+            // Apart from the close: a file that cannot be closed must still not stay behind.
+            try {
                 store.delete(p);
             } catch (IOException again) {
                 e.addSuppressed(again);

@@ -57,7 +57,9 @@ import org.slf4j.LoggerFactory;
  * events not yet durable are written again, so a failure part-way through a group never
  * duplicates what was already on disk. A full disk is a write failure with a known cause:
  * {@code refuse_new_sessions} refuses new sessions with that reason until the disk has room,
- * {@code drop_oldest} deletes the oldest segment to make room. Files are reached through a
+ * {@code drop_oldest} deletes the oldest segment to make room, one a second, but only while the
+ * spool holds more than half its limit; below that the disk was filled by something else, and
+ * it refuses new sessions instead, as {@code refuse_new_sessions} does. Files are reached through a
  * {@link SpoolStore} and time through a {@link SpoolClock}, so tests can fail the disk at will.
  */
 public final class Spool implements AutoCloseable {
@@ -68,8 +70,15 @@ public final class Spool implements AutoCloseable {
     /** Events queued but not yet written, beyond which appends are discarded (the disk is not keeping up). */
     private static final long MAX_QUEUED_BYTES = 64L << 20;
     private static final Duration WRITE_RETRY = Duration.ofSeconds(1);
-    /** How long a closing spool keeps retrying a failing disk before it gives the queued events up. */
+    /**
+     * How long a closing spool goes on writing what is queued, retrying a failing disk, before it
+     * gives up everything still unwritten (counted as discarded): one bound for the whole shutdown.
+     */
     private static final Duration GIVE_UP_ON_CLOSE = Duration.ofSeconds(5);
+    /** How long {@link #close} waits for the writer: its deadline, one retry pause and a last chunk's fsync. */
+    private static final Duration CLOSE_JOIN = Duration.ofSeconds(15);
+    /** At most one "writer is behind, event discarded" line per this long. */
+    private static final Duration BEHIND_LOG_INTERVAL = Duration.ofSeconds(10);
     private static final long CAUGHT_UP_NANOS = Duration.ofMillis(200).toNanos();
 
     /** One event handed to the spool; completes once it is on disk, or when it was discarded. */
@@ -184,6 +193,8 @@ public final class Spool implements AutoCloseable {
     private long diskBytes;
     private SpoolPosition cursor;
     private boolean closing;
+    /** When {@link #closing}: the {@link SpoolClock#nanoTime} after which nothing more is written. */
+    private long closeDeadline;
     private boolean writeFailing;
     private String writeFailure = "";
     /** The failing writes are for want of space (then {@code writeFailure} says how much is free). */
@@ -195,6 +206,10 @@ public final class Spool implements AutoCloseable {
     private long dropped;
     private long discarded;
     private long skippedBytes;
+    private boolean behindLogged;
+    private boolean droppedForSpace;
+    private long lastDropForSpaceNanos;
+    private long lastBehindLogNanos;
 
     private final SpoolCursorFile cursorFile;
 
@@ -203,6 +218,8 @@ public final class Spool implements AutoCloseable {
      * {@code activeFile} is null after a roll that sealed the old segment but could not start the next.
      */
     private Segment active;
+    /** The writer was interrupted (the flag is set again only when it ends). */
+    private boolean interrupted;
     private ActiveSegmentFile activeFile;
     private long nextSegment;
     private final ByteBuffer writeBuffer = ByteBuffer.allocate(MAX_WRITE_BYTES + SpoolSegment.frameSize(SpoolSegment.MAX_PAYLOAD));
@@ -325,11 +342,10 @@ public final class Spool implements AutoCloseable {
         lock.lock();
         try {
             if (closing || queuedBytes + a.frameSize() > MAX_QUEUED_BYTES) {
-                if (!closing) {
-                    log.error("audit spool writer is {} MiB behind ({}); event discarded", queuedBytes >> 20,
-                            writeFailing ? writeFailure : "the disk is not keeping up");
-                }
                 discarded++;
+                if (!closing) {
+                    noteBehind();
+                }
             } else {
                 queue.add(a);
                 lastQueued = a;
@@ -342,6 +358,22 @@ public final class Spool implements AutoCloseable {
         }
         discardNow(a);
         return a;
+    }
+
+    /**
+     * Under the lock: an event was discarded because the writer is too far behind. Logged at once,
+     * then at most every {@link #BEHIND_LOG_INTERVAL} with the running total, so that a failing disk
+     * under a flood of events does not become a flood of log lines too.
+     */
+    private void noteBehind() {
+        long now = clock.nanoTime();
+        if (behindLogged && now - lastBehindLogNanos < BEHIND_LOG_INTERVAL.toNanos()) {
+            return;
+        }
+        log.error("audit spool writer is {} MiB behind ({}); {} events discarded since start", queuedBytes >> 20,
+                writeFailing ? writeFailure : "the disk is not keeping up", discarded);
+        behindLogged = true;
+        lastBehindLogNanos = now;
     }
 
     private void discardNow(Append a) {
@@ -385,6 +417,7 @@ public final class Spool implements AutoCloseable {
 
     private void writeLoop() {
         List<Append> batch = new ArrayList<>();
+        List<Append> lost = new ArrayList<>();
         while (true) {
             lock.lock();
             try {
@@ -394,24 +427,39 @@ public final class Spool implements AutoCloseable {
                 if (queue.isEmpty()) {
                     break;
                 }
-                long bytes = 0;
-                while (!queue.isEmpty() && (batch.isEmpty() || bytes + queue.peek().frameSize() <= MAX_WRITE_BYTES)) {
-                    Append a = queue.poll();
-                    bytes += a.frameSize();
-                    batch.add(a);
+                if (pastCloseDeadline()) {
+                    lost.addAll(queue);
+                    queue.clear();
+                    queuedBytes = 0;
+                    discarded += lost.size();
+                } else {
+                    long bytes = 0;
+                    while (!queue.isEmpty() && (batch.isEmpty() || bytes + queue.peek().frameSize() <= MAX_WRITE_BYTES)) {
+                        Append a = queue.poll();
+                        bytes += a.frameSize();
+                        batch.add(a);
+                    }
+                    queuedBytes -= bytes;
                 }
-                queuedBytes -= bytes;
             } finally {
                 lock.unlock();
+            }
+            if (!lost.isEmpty()) {
+                log.error("audit spool {}: {} queued events could not be written within {} s of shutdown and are lost",
+                        dir, lost.size(), GIVE_UP_ON_CLOSE.toSeconds());
+                lost.forEach(a -> a.done.complete(false));
+                deliver(lost); // the local sinks still get them
+                lost.clear();
+                continue;
             }
             try {
                 writeDurably(batch);
             } catch (RuntimeException e) {
                 log.error("audit spool writer: {}", e.toString(), e);
-                int lost = (int) batch.stream().filter(a -> !a.isDone()).count();
+                int failed = (int) batch.stream().filter(a -> !a.isDone()).count();
                 lock.lock();
                 try {
-                    discarded += lost;
+                    discarded += failed;
                 } finally {
                     lock.unlock();
                 }
@@ -421,6 +469,14 @@ public final class Spool implements AutoCloseable {
             batch.clear();
         }
         closeActive();
+        if (interrupted) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    /** Under the lock: the spool is closing and its {@link #GIVE_UP_ON_CLOSE} for the whole shutdown are over. */
+    private boolean pastCloseDeadline() {
+        return closing && clock.nanoTime() - closeDeadline > 0;
     }
 
     /**
@@ -431,16 +487,17 @@ public final class Spool implements AutoCloseable {
     private void writeDurably(List<Append> batch) {
         List<Append> admitted = admit(batch);
         int written = 0;
-        long giveUpAt = 0;
-        boolean givingUp = false;
         while (written < admitted.size()) {
             try {
                 written = writeChunk(admitted, written);
                 noteWritable(admitted.get(written - 1));
             } catch (IOException e) {
+                if (Thread.interrupted()) {
+                    interrupted = true; // a FileChannel call saw it (and closed its channel): see pause()
+                }
                 boolean full = isDiskFull(e, admitted.get(written).frameSize());
                 boolean first;
-                boolean closingNow;
+                boolean givingUp;
                 boolean madeRoom = false;
                 lock.lock();
                 try {
@@ -448,9 +505,9 @@ public final class Spool implements AutoCloseable {
                     writeFailing = true;
                     diskFull = full;
                     writeFailure = e.toString() + (full ? ", " + freeBytes() + " bytes free" : "");
-                    closingNow = closing;
+                    givingUp = pastCloseDeadline();
                     if (full && onFull == Config.SpoolFullAction.DROP_OLDEST) {
-                        madeRoom = dropOldestSegment("on a full disk");
+                        madeRoom = dropOldestForSpace();
                     }
                 } finally {
                     lock.unlock();
@@ -459,15 +516,13 @@ public final class Spool implements AutoCloseable {
                     log.error("audit spool {}: {} ({}); retrying every {}s{}", dir, full ? "the disk is full" : "cannot write",
                             writeFailure, WRITE_RETRY.toSeconds(), onFull == Config.SpoolFullAction.REFUSE_NEW_SESSIONS
                                     ? ", new sessions are refused meanwhile (on_spool_full: refuse_new_sessions)"
-                                    : "; the oldest segments are dropped to make room (on_spool_full: drop_oldest)");
+                                    : full ? "; while the spool holds more than half of its limit the oldest segment is"
+                                            + " dropped to make room, one a retry, else new sessions are refused"
+                                            + " (on_spool_full: drop_oldest)" : "");
                 }
                 // The local sinks should not go dark because the spool disk did.
                 deliver(batch);
-                if (closingNow && !givingUp) {
-                    givingUp = true;
-                    giveUpAt = clock.nanoTime() + GIVE_UP_ON_CLOSE.toNanos();
-                }
-                if (givingUp && clock.nanoTime() - giveUpAt > 0) {
+                if (givingUp) {
                     List<Append> lost = admitted.subList(written, admitted.size());
                     log.error("audit spool {}: {} events could not be written before shutdown and are lost", dir, lost.size());
                     lock.lock();
@@ -481,11 +536,7 @@ public final class Spool implements AutoCloseable {
                     return;
                 }
                 if (!madeRoom) {
-                    try {
-                        clock.sleep(WRITE_RETRY);
-                    } catch (InterruptedException interrupted) {
-                        Thread.currentThread().interrupt();
-                    }
+                    pause();
                 }
                 recoverActiveSegment();
             }
@@ -493,6 +544,23 @@ public final class Spool implements AutoCloseable {
         // Sinks first, then the emitters: once emit returns, the file and stdout have the event too.
         deliver(batch);
         admitted.forEach(a -> a.done.complete(true));
+    }
+
+    /**
+     * The pause between retries on a failing disk. An interrupt ends the pause but is not set
+     * again here: with the flag set every FileChannel call would fail at once (closing its
+     * channel) and the retry loop would spin. It is remembered and set again when the writer ends;
+     * only {@link #close} stops the writer.
+     */
+    private void pause() {
+        try {
+            clock.sleep(WRITE_RETRY);
+        } catch (InterruptedException e) {
+            if (!interrupted) {
+                log.warn("audit spool writer interrupted; it goes on writing until the spool is closed");
+            }
+            interrupted = true;
+        }
     }
 
     /** After a chunk went to disk: the spool is writable again, and maybe caught up with its wait bound. */
@@ -579,6 +647,36 @@ public final class Spool implements AutoCloseable {
         } finally {
             lock.unlock();
         }
+    }
+
+    /**
+     * Under the lock, on a full disk under {@code drop_oldest}: deletes the oldest segment only
+     * while the spool holds more than half of {@code spool_max_bytes}, and at most one per
+     * {@link #WRITE_RETRY}. A spool below half its limit did not fill the disk (the audit file,
+     * journald or anything else on the volume did): deleting its backlog would erase evidence
+     * and free nothing that lasts, so it waits for space as {@code refuse_new_sessions} does.
+     * The pause between drops bounds what a disk kept full by another writer can cost: one
+     * segment (a sixteenth of the limit at most) a second, and never the lower half of the spool.
+     */
+    private boolean dropOldestForSpace() {
+        if (!mayDropForSpace()) {
+            return false;
+        }
+        long now = clock.nanoTime();
+        if (droppedForSpace && now - lastDropForSpaceNanos < WRITE_RETRY.toNanos()) {
+            return false;
+        }
+        if (!dropOldestSegment("on a full disk")) {
+            return false;
+        }
+        droppedForSpace = true;
+        lastDropForSpaceNanos = now;
+        return true;
+    }
+
+    /** Under the lock: the spool holds a real share of its limit, so the disk is full partly for its sake. */
+    private boolean mayDropForSpace() {
+        return diskBytes > maxBytes / 2;
     }
 
     /**
@@ -887,14 +985,20 @@ public final class Spool implements AutoCloseable {
 
     /**
      * Why new sessions must be refused now, under {@code refuse_new_sessions}: the spool is full,
-     * cannot write, or cannot keep up. Empty when sessions may start (always under {@code drop_oldest}).
+     * cannot write, or cannot keep up. Under {@code drop_oldest} only while the disk is full and
+     * the spool is too small to drop from ({@link #dropOldestForSpace}). Empty when sessions may start.
      */
     public Optional<String> refusal() {
-        if (onFull != Config.SpoolFullAction.REFUSE_NEW_SESSIONS) {
-            return Optional.empty();
-        }
         lock.lock();
         try {
+            if (onFull == Config.SpoolFullAction.DROP_OLDEST) {
+                if (writeFailing && diskFull && !mayDropForSpace()) {
+                    return Optional.of("audit spool disk is full: cannot write to " + dir + " (" + writeFailure + ");"
+                            + " the spool holds only " + diskBytes + " of " + maxBytes + " bytes, so no events are"
+                            + " dropped for it; new sessions are refused (on_spool_full: drop_oldest)");
+                }
+                return Optional.empty();
+            }
             if (writeFailing && diskFull) {
                 return Optional.of("audit spool disk is full: cannot write to " + dir + " (" + writeFailure + "); new sessions"
                         + " are refused (on_spool_full: refuse_new_sessions)");
@@ -981,15 +1085,23 @@ public final class Spool implements AutoCloseable {
                 return;
             }
             closing = true;
+            closeDeadline = clock.nanoTime() + GIVE_UP_ON_CLOSE.toNanos();
             queuedCondition.signalAll();
             writtenCondition.signalAll();
         } finally {
             lock.unlock();
         }
         try {
-            writer.join(Duration.ofSeconds(15).toMillis());
+            writer.join(CLOSE_JOIN.toMillis());
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
+        }
+        if (writer.isAlive()) {
+            // Stuck in the file system (an fsync that never returns): keep the directory locked,
+            // so that no other process writes the same segments; the lock goes with this process.
+            log.error("audit spool {}: the writer did not stop within {} s; the spool directory stays locked", dir,
+                    CLOSE_JOIN.toSeconds());
+            return;
         }
         try {
             dirLock.release();

@@ -6,6 +6,7 @@ import java.io.InputStream;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.DirectoryStream;
 import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
@@ -18,6 +19,8 @@ import java.nio.file.attribute.PosixFilePermissions;
 import java.security.GeneralSecurityException;
 import java.security.KeyPair;
 import java.security.PublicKey;
+import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.List;
@@ -50,6 +53,11 @@ public final class HostKeyStore {
     private static final Set<PosixFilePermission> OWNER_ONLY = PosixFilePermissions.fromString("rw-------");
     private static final Set<PosixFilePermission> PUBLIC = PosixFilePermissions.fromString("rw-r--r--");
     private static final String HOST_KEY_COMMENT = "sallyport host key";
+    /**
+     * A temporary key file older than this was left by a process that died: generating and
+     * publishing takes milliseconds, so a minute leaves any live process ample time.
+     */
+    private static final Duration STALE_TEMPORARY = Duration.ofMinutes(1);
 
     private HostKeyStore() {}
 
@@ -67,6 +75,7 @@ public final class HostKeyStore {
     public static List<KeyPair> loadOrGenerate(List<Path> files) throws HostKeyException {
         List<KeyPair> keys = new ArrayList<>();
         for (Path file : files) {
+            removeStaleTemporaries(file, Instant.now());
             boolean created = false;
             if (Files.notExists(file, LinkOption.NOFOLLOW_LINKS)) {
                 created = createIfAbsent(file, HOST_KEY_COMMENT);
@@ -153,6 +162,39 @@ public final class HostKeyStore {
             throw new HostKeyException("cannot generate key " + file + ": " + e.getMessage());
         } finally {
             deleteQuietly(tmp);
+        }
+    }
+
+    /**
+     * Deletes temporary files that {@link #createIfAbsent} and {@link #writePublicKey} left beside
+     * {@code file} when the process was killed between creating and deleting them
+     * ({@code .NAME.*.tmp}, and {@code .NAME.pub.*.tmp}). The private key's is a second hard link
+     * to the live host key (or a candidate key): it must not stay forever. Only files last
+     * modified more than {@link #STALE_TEMPORARY} before {@code now} go: a younger one may belong
+     * to another process publishing its key this very moment.
+     */
+    static void removeStaleTemporaries(Path file, Instant now) {
+        Path dir = file.toAbsolutePath().getParent();
+        String prefix = "." + file.getFileName() + ".";
+        List<Path> stale = new ArrayList<>();
+        try (DirectoryStream<Path> entries = Files.newDirectoryStream(dir)) {
+            for (Path p : entries) {
+                String name = p.getFileName().toString();
+                if (name.startsWith(prefix) && name.endsWith(".tmp") && Files.isRegularFile(p, LinkOption.NOFOLLOW_LINKS)
+                        && Files.getLastModifiedTime(p, LinkOption.NOFOLLOW_LINKS).toInstant()
+                                .isBefore(now.minus(STALE_TEMPORARY))) {
+                    stale.add(p);
+                }
+            }
+        } catch (NoSuchFileException e) {
+            return; // no directory yet: nothing left behind
+        } catch (IOException | RuntimeException e) {
+            log.warn("cannot look for temporary files left beside {}: {}", file, e.toString());
+            return;
+        }
+        for (Path p : stale) {
+            log.warn("removing {}, a temporary key file left by a process that stopped while writing it", p);
+            deleteQuietly(p);
         }
     }
 

@@ -21,22 +21,29 @@ final class RefusedChannelType extends AbstractServerChannel {
     private final BastionContext context;
     private final String request;
     private final String reason;
+    private final boolean audited;
 
     static ChannelFactory factory(BastionContext context, String channelType, String request) {
         return new NamedChannelFactory(channelType, session -> new RefusedChannelType(context, request, request + " is not available on a jump server"));
     }
 
     RefusedChannelType(BastionContext context, String request, String reason) {
+        this(context, request, reason, true);
+    }
+
+    /** @param audited false for a refusal that was audited already on this connection */
+    RefusedChannelType(BastionContext context, String request, String reason, boolean audited) {
         super(null);
         this.context = context;
         this.request = request;
         this.reason = reason;
+        this.audited = audited;
     }
 
     @Override
     protected OpenFuture doInit(Buffer buffer) {
         SessionState state = SessionState.of((ServerSession) getSession());
-        if (state != null) {
+        if (state != null && audited) {
             context.auditor().emit(new AuditEvent.RequestReject(state.id, state.user().orElse(null), state.client,
                     request, reason));
         }

@@ -5,8 +5,11 @@ import java.io.IOException;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.apache.sshd.common.channel.Channel;
 import org.apache.sshd.common.channel.ChannelFactory;
+import org.apache.sshd.common.channel.ChannelListener;
 import org.apache.sshd.common.channel.ChannelRequestHandler;
 import org.apache.sshd.common.channel.RequestHandler;
 import org.apache.sshd.server.channel.AbstractServerChannel;
@@ -19,8 +22,15 @@ import org.apache.sshd.server.session.ServerSession;
  * request ever succeeds, and no byte sent on it goes anywhere.
  *
  * <p>Which requests are audited is {@link SessionChannelRequest}'s decision. Each kind is audited
- * once per channel: a client repeating a request (a thousand {@code env} requests, an unknown
- * request in a loop) cannot flood the audit trail, and the first one already says what it wanted.
+ * once per connection, across all its session channels ({@link Refusals}): a client repeating a
+ * request (a thousand {@code env} requests, an unknown request in a loop), or opening and closing
+ * session channels in a loop to ask again on each, cannot flood the audit trail, and the first one
+ * already says what it wanted. The same holds for the refusal of an eleventh open channel.
+ *
+ * <p>A connection that opens more than {@link #MAX_OPENS_PER_CONNECTION} session channels over its
+ * life (refused ones included) is ended, audited as {@code session.terminate} with reason
+ * {@code max_session_channels}: nothing it could do with them works, and looping on them only
+ * costs the server.
  */
 final class RefusedSessionChannel extends AbstractServerChannel {
     /**
@@ -30,20 +40,54 @@ final class RefusedSessionChannel extends AbstractServerChannel {
      */
     static final int MAX_PER_CONNECTION = 10;
 
+    /**
+     * Session channels one connection may open over its life, refused ones included. The stock
+     * client opens one per {@code ssh bastion} (or per command through a multiplexing master, each
+     * refused at once); a hundred is far beyond what a person does on one connection, and bounds
+     * what a scripted loop gets before it is disconnected.
+     */
+    static final int MAX_OPENS_PER_CONNECTION = 100;
+
+    static final String TERMINATE_REASON = "max_session_channels";
+
+    /** What one connection's session channels have had refused and audited: kept on its {@link SessionState}. */
+    static final class Refusals {
+        /** {@code request} names already audited as {@code request.reject} on this connection. */
+        private final Set<String> audited = ConcurrentHashMap.newKeySet();
+        private final AtomicInteger opens = new AtomicInteger();
+
+        /** True the first time {@code request} is refused on this connection: audit it then. */
+        boolean firstOf(String request) {
+            return audited.add(request);
+        }
+
+        /** Counts one more open; false once the connection is past {@link #MAX_OPENS_PER_CONNECTION}. */
+        boolean open() {
+            return opens.incrementAndGet() <= MAX_OPENS_PER_CONNECTION;
+        }
+    }
+
     static ChannelFactory factory(BastionContext context) {
         return new NamedChannelFactory("session", session -> {
             SessionState state = SessionState.of((ServerSession) session);
             if (state == null) {
                 return new RefusedSessionChannel(context);
             }
+            if (!state.sessionRefusals.open()) {
+                context.registry().terminate(state, TERMINATE_REASON,
+                        "more than " + MAX_OPENS_PER_CONNECTION + " session channels on one connection");
+                return new RefusedChannelType(context, "session", "more than " + MAX_OPENS_PER_CONNECTION
+                        + " session channels opened on one connection", false);
+            }
             if (state.sessionChannels.incrementAndGet() > MAX_PER_CONNECTION) {
                 state.sessionChannels.decrementAndGet();
                 return new RefusedChannelType(context, "session",
-                        "more than " + MAX_PER_CONNECTION + " session channels open on one connection");
+                        "more than " + MAX_PER_CONNECTION + " session channels open on one connection",
+                        state.sessionRefusals.firstOf("session"));
             }
             RefusedSessionChannel channel = new RefusedSessionChannel(context);
-            java.util.concurrent.atomic.AtomicBoolean counted = new java.util.concurrent.atomic.AtomicBoolean(true);
-            channel.addChannelListener(new org.apache.sshd.common.channel.ChannelListener() {
+            AtomicBoolean counted = new AtomicBoolean(true);
+            channel.addChannelListener(new ChannelListener() {
                 @Override
                 public void channelClosed(Channel c, Throwable reason) {
                     // MINA may report a close twice: give the slot back once.
@@ -60,13 +104,12 @@ final class RefusedSessionChannel extends AbstractServerChannel {
         super("", List.of(refuseAll(context)), null);
     }
 
-    /** One handler per channel: it remembers which kinds of request this channel has had audited. */
+    /** Refuses every request; audits each kind once per connection. */
     private static ChannelRequestHandler refuseAll(BastionContext context) {
-        Set<String> audited = ConcurrentHashMap.newKeySet();
         return (channel, type, wantReply, buffer) -> {
             SessionChannelRequest.of(type, buffer).ifPresent(request -> {
                 SessionState state = SessionState.of((ServerSession) channel.getSession());
-                if (state != null && audited.add(request.request())) {
+                if (state != null && state.sessionRefusals.firstOf(request.request())) {
                     context.auditor().emit(new AuditEvent.RequestReject(state.id, state.user().orElse(null), state.client,
                             request.request(), request.reason()));
                 }

@@ -42,6 +42,7 @@ final class SessionState {
     final AtomicInteger authRejects = new AtomicInteger();
     /** Open {@code session} channels (all refused, but each held open until the client closes it). */
     final AtomicInteger sessionChannels = new AtomicInteger();
+    final RefusedSessionChannel.Refusals sessionRefusals = new RefusedSessionChannel.Refusals();
     /** Key fingerprints already reported as rejected: MINA asks twice per key (query, then signed). */
     final Set<String> rejectedKeys = ConcurrentHashMap.newKeySet();
     /** Tunnels open right now; each reports its own close, at the latest when the session closes. */

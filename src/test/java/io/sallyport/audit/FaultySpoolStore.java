@@ -27,6 +27,7 @@ final class FaultySpoolStore implements SpoolStore {
     private boolean fullUntilADelete;
     private long tearAfter = -1;
     private boolean crashed;
+    private boolean closesFail;
     private volatile CountDownLatch fsyncGate = new CountDownLatch(0);
 
     // ---- faults ---------------------------------------------------------------------------------
@@ -52,6 +53,11 @@ final class FaultySpoolStore implements SpoolStore {
         tearAfter = bytes;
     }
 
+    /** Closing a file fails with an I/O error (the file is closed all the same). */
+    synchronized void failCloses(boolean on) {
+        closesFail = on;
+    }
+
     /** fsyncs wait (at most 30 s) until {@link #releaseFsyncs}. */
     void holdFsyncs() {
         fsyncGate = new CountDownLatch(1);
@@ -67,6 +73,7 @@ final class FaultySpoolStore implements SpoolStore {
         full = false;
         fullUntilADelete = false;
         tearAfter = -1;
+        closesFail = false;
         releaseFsyncs();
     }
 
@@ -252,6 +259,12 @@ final class FaultySpoolStore implements SpoolStore {
         @Override
         public void close() throws IOException {
             file.close();
+            synchronized (FaultySpoolStore.this) {
+                if (closesFail) {
+                    failures.incrementAndGet();
+                    throw new IOException("Input/output error (close)");
+                }
+            }
         }
     }
 }

@@ -1,7 +1,11 @@
 package io.sallyport.audit;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import ch.qos.logback.classic.Logger;
+import ch.qos.logback.classic.spi.ILoggingEvent;
+import ch.qos.logback.core.read.ListAppender;
 import io.sallyport.config.Config;
 import java.io.IOException;
 import java.nio.file.Path;
@@ -14,6 +18,7 @@ import java.util.stream.IntStream;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.slf4j.LoggerFactory;
 
 /**
  * The spool on a disk that fails: writes that stop part-way, a full disk, a write torn by a power
@@ -28,6 +33,7 @@ class SpoolFailureTest {
     Path dir;
 
     private final FaultySpoolStore store = new FaultySpoolStore();
+    private final SkippingSpoolClock clock = new SkippingSpoolClock();
     private final List<Spool> open = new ArrayList<>();
     private final List<String> delivered = Collections.synchronizedList(new ArrayList<>());
 
@@ -39,7 +45,7 @@ class SpoolFailureTest {
 
     private Spool spool(long maxBytes, Config.SpoolFullAction onFull) throws IOException {
         Spool s = Spool.open(dir, maxBytes, onFull, written -> written.forEach(a -> delivered.add(a.line())), store,
-                new SkippingSpoolClock());
+                clock);
         open.add(s);
         return s;
     }
@@ -127,19 +133,19 @@ class SpoolFailureTest {
     @Test
     void diskFullUnderDropOldestDeletesTheOldestSegmentToMakeRoomAndCountsTheLoss() throws Exception {
         Spool s = spool(64 << 10, Config.SpoolFullAction.DROP_OLDEST); // 4 KiB segments
-        appendDurably(s, 0, 60); // about 16 KiB: under the limit, nothing dropped for it
+        appendDurably(s, 0, 140); // about 37 KiB: more than half the limit, under the limit itself
         assertThat(s.status().droppedEvents()).isZero();
         store.fullUntilADelete();
 
-        boolean durable = s.append(1_060, event(60)).awaitDurable(WAIT);
+        boolean durable = s.append(1_140, event(140)).awaitDurable(WAIT);
 
         Spool.Status st = s.status();
         List<String> left = ids(s.read(1_000, MIB).records());
         assertThat(durable).isTrue();
         assertThat(s.refusal()).isEmpty();
         assertThat(st.droppedEvents()).isPositive();
-        assertThat(st.droppedEvents() + left.size()).isEqualTo(61);
-        assertThat(left).endsWith("e60").containsExactlyElementsOf(ids((int) st.droppedEvents(), 61));
+        assertThat(st.droppedEvents() + left.size()).isEqualTo(141);
+        assertThat(left).endsWith("e140").containsExactlyElementsOf(ids((int) st.droppedEvents(), 141));
         assertThat(store.operations()).anySatisfy(op -> assertThat(op).matches("delete 0+1\\.seg"));
     }
 
@@ -214,5 +220,126 @@ class SpoolFailureTest {
         assertThat(store.operations()).containsSubsequence("overwrite cursor.tmp", "force cursor.tmp",
                 "move cursor.tmp cursor", "syncDirectory");
         assertThat(store.operations().get(store.operations().size() - 1)).isEqualTo("syncDirectory");
+    }
+
+    @Test
+    void segmentWhoseHeaderCannotBeWrittenIsDeletedEvenWhenClosingItFails() {
+        store.failWritesAfter(0);
+        store.failCloses(true);
+
+        assertThatThrownBy(() -> ActiveSegmentFile.create(store, dir, 7)).isInstanceOf(IOException.class)
+                .hasMessageContaining("No space left on device");
+
+        assertThat(dir.resolve(SpoolSegment.fileName(7))).doesNotExist();
+        assertThat(store.operations()).contains("delete " + SpoolSegment.fileName(7));
+    }
+
+    @Test
+    void eventsDiscardedBehindAFailingDiskAreLoggedAtAMeasuredPaceNotOneLineEach() throws Exception {
+        // Real time here: a skipping clock would let the rate limit's 10 s pass within milliseconds.
+        Spool s = Spool.open(dir, 64 * MIB, Config.SpoolFullAction.REFUSE_NEW_SESSIONS, written -> {}, store,
+                SpoolClock.SYSTEM);
+        open.add(s);
+        store.diskFull(true);
+        String big = "{\"id\":\"big\",\"pad\":\"" + "x".repeat(SpoolSegment.MAX_PAYLOAD - 40) + "\"}";
+        ListAppender<ILoggingEvent> logged = new ListAppender<>();
+        logged.start();
+        Logger spoolLog = (Logger) LoggerFactory.getLogger(Spool.class);
+        spoolLog.addAppender(logged);
+        try {
+            // 64 MiB fill the queue behind the stuck writer; each event after that is discarded.
+            for (int i = 0; i < 64 * 4 + 40; i++) {
+                s.append(1_000 + i, big);
+            }
+            await(() -> s.status().discardedEvents() >= 20);
+        } finally {
+            spoolLog.detachAppender(logged);
+        }
+
+        List<String> behind = logged.list.stream().map(ILoggingEvent::getFormattedMessage)
+                .filter(m -> m.contains("MiB behind")).toList();
+        assertThat(s.status().discardedEvents()).isGreaterThanOrEqualTo(20);
+        assertThat(behind).hasSize(1);
+        assertThat(behind.get(0)).contains("No space left on device").contains("events discarded since start");
+    }
+
+    @Test
+    void interruptedWriterKeepsItsRetryPaceAndWritesOnceTheDiskHasRoom() throws Exception {
+        Spool s = spool(64 * MIB, Config.SpoolFullAction.REFUSE_NEW_SESSIONS);
+        appendDurably(s, 0, 2);
+        store.diskFull(true);
+        clock.interruptNextSleep();
+
+        Spool.Append waiting = s.append(1_002, event(2));
+        await(() -> clock.sleeps() >= 5);
+        store.diskFull(false);
+
+        assertThat(waiting.awaitDurable(WAIT)).as("written once the disk has room, despite the interrupt").isTrue();
+        appendDurably(s, 3, 4);
+        assertThat(SpoolFiles.lines(dir)).containsExactlyElementsOf(events(0, 4));
+        assertThat(s.status().discardedEvents()).isZero();
+    }
+
+    @Test
+    void shutdownOnAFailingDiskGivesUpAfterFiveSecondsInAllNotFiveSecondsPerQueuedGroup() throws Exception {
+        Spool s = spool(64 * MIB, Config.SpoolFullAction.REFUSE_NEW_SESSIONS);
+        store.diskFull(true);
+        String big = "{\"id\":\"big\",\"pad\":\"" + "x".repeat(SpoolSegment.MAX_PAYLOAD - 40) + "\"}";
+        List<Spool.Append> appends = new ArrayList<>();
+        appends.add(s.append(1_000, big));
+        await(() -> store.failures() > 0);
+        for (int i = 1; i < 60; i++) { // about 15 MiB behind the failing group: four more groups of 4 MiB
+            appends.add(s.append(1_000 + i, big));
+        }
+        Duration before = clock.skipped();
+
+        s.close();
+
+        assertThat(clock.skipped().minus(before)).as("time the shutdown spent retrying").isLessThan(Duration.ofSeconds(8));
+        assertThat(appends).allSatisfy(a -> assertThat(a.isDone()).isTrue());
+        assertThat(appends).noneSatisfy(a -> assertThat(a.awaitDurable(Duration.ZERO)).isTrue());
+        assertThat(s.status().discardedEvents()).as("every queued event counted as discarded").isEqualTo(60);
+        assertThat(delivered).as("the local sinks still got each event").hasSize(60);
+    }
+
+    @Test
+    void diskFilledByAnotherWriterDoesNotEmptyADropOldestSpoolFarUnderItsLimit() throws Exception {
+        Spool s = spool(64 << 10, Config.SpoolFullAction.DROP_OLDEST); // 4 KiB segments
+        appendDurably(s, 0, 60); // about 16 KiB: a backlog held for CloudWatch, a quarter of the limit
+        store.diskFull(true); // something else on the volume (the audit file, journald) took the space
+
+        Spool.Append waiting = s.append(1_060, event(60));
+        await(() -> clock.sleeps() >= 10);
+
+        assertThat(s.status().droppedEvents()).isZero();
+        assertThat(store.operations()).noneSatisfy(op -> assertThat(op).startsWith("delete"));
+        assertThat(s.refusal()).hasValueSatisfying(reason -> assertThat(reason)
+                .startsWith("audit spool disk is full: cannot write to " + dir)
+                .contains("so no events are dropped for it")
+                .endsWith("new sessions are refused (on_spool_full: drop_oldest)"));
+
+        store.diskFull(false);
+        assertThat(waiting.awaitDurable(WAIT)).isTrue();
+        assertThat(SpoolFiles.lines(dir)).containsExactlyElementsOf(events(0, 61));
+        await(() -> s.refusal().isEmpty());
+    }
+
+    @Test
+    void diskKeptFullUnderDropOldestDropsOneSegmentPerRetryAndKeepsTheLowerHalfOfTheSpool() throws Exception {
+        Spool s = spool(64 << 10, Config.SpoolFullAction.DROP_OLDEST); // 4 KiB segments
+        appendDurably(s, 0, 200); // about 53 KiB
+        store.diskFull(true); // and it stays full: dropping does not help
+
+        s.append(1_200, event(200));
+        await(() -> s.refusal().isPresent()); // dropped down to half the limit, then waits
+        long drops = store.operations().stream().filter(op -> op.startsWith("delete")).count();
+        int pauses = clock.sleeps();
+
+        assertThat(drops).isPositive();
+        assertThat(drops).as("one drop per retry pause").isLessThanOrEqualTo(pauses + 1);
+        assertThat(s.status().diskBytes()).isGreaterThan((64 << 10) / 2 - (4 << 10));
+        assertThat(s.status().unshippedEvents()).isGreaterThan(100);
+        await(() -> clock.sleeps() >= pauses + 10);
+        assertThat(store.operations().stream().filter(op -> op.startsWith("delete")).count()).isEqualTo(drops);
     }
 }

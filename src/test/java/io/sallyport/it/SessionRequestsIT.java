@@ -12,6 +12,7 @@ import java.util.ArrayList;
 import java.util.List;
 import org.apache.sshd.client.SshClient;
 import org.apache.sshd.client.channel.ChannelSession;
+import org.apache.sshd.client.future.OpenFuture;
 import org.apache.sshd.client.keyverifier.AcceptAllServerKeyVerifier;
 import org.apache.sshd.client.session.ClientSession;
 import org.apache.sshd.common.NamedResource;
@@ -29,7 +30,7 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * What a client asks on a {@code session} channel besides a shell: a terminal ({@code ssh -t}),
  * environment variables ({@code SetEnv}, {@code SendEnv}), and whatever a scripted client makes
- * up. All refused; each kind audited once per channel as {@code request.reject}; values of
+ * up. All refused; each kind audited once per connection as {@code request.reject}; values of
  * environment variables never recorded.
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
@@ -125,7 +126,7 @@ class SessionRequestsIT {
 
     /**
      * The stock client sends a handful of requests; a scripted one (MINA's client, raw channel
-     * requests) can send thousands. Each kind is audited once per channel, the quiet ones
+     * requests) can send thousands. Each kind is audited once per connection, the quiet ones
      * (follow-ups of a refused shell, liveness pings) never, and an unknown type once as
      * {@code other}: the audit trail grows by a bounded number of events however long it goes on.
      */
@@ -170,6 +171,104 @@ class SessionRequestsIT {
         } finally {
             client.stop();
         }
+    }
+
+    /**
+     * Opening a fresh session channel for each try used to get every kind audited again on each
+     * one. Now each kind is audited once per connection, and past 100 session channels the
+     * connection is ended.
+     */
+    @Test
+    void clientOpeningAndClosingSessionChannelsInALoopIsAuditedOncePerKindAndThenDisconnected() throws Exception {
+        SshClient client = SshClient.setUpDefaultClient();
+        client.setServerKeyVerifier(AcceptAllServerKeyVerifier.INSTANCE);
+        client.start();
+        try (ClientSession session = login(client)) {
+            int opened = 0;
+            for (int i = 0; i < 150 && session.isOpen(); i++) {
+                ChannelSession channel = new ChannelSession();
+                try {
+                    session.getService(ConnectionService.class).registerChannel(channel);
+                } catch (Exception closedMeanwhile) {
+                    break;
+                }
+                OpenFuture open = channel.open();
+                if (!open.await(TIMEOUT) || !open.isOpened()) {
+                    break;
+                }
+                opened++;
+                request(session, channel, "env", "LOOP_" + i, "secret-" + i);
+                request(session, channel, "unknown-" + i + "@example.com", "x", "y");
+                request(session, channel, "exec", "cat /etc/shadow #" + i, null);
+                request(session, channel, "pty-req", "xterm", null);
+                request(session, channel, "shell", null, null);
+                channel.close(false).await(TIMEOUT);
+            }
+
+            JsonNode ended = bastion.audit().await("session.terminate",
+                    e -> e.path("reason").asText().equals("max_session_channels"));
+            String id = ended.path("session").asText();
+            bastion.audit().await("session.close", e -> e.path("session").asText().equals(id));
+            List<JsonNode> rejects = bastion.audit().ofSession(id).stream()
+                    .filter(e -> e.path("event").asText().equals("request.reject")).toList();
+            assertThat(opened).isEqualTo(100);
+            assertThat(rejects).as(bastion.audit().dump()).extracting(e -> e.path("request").asText())
+                    .containsExactly("env", "other", "exec", "pty", "shell");
+            assertThat(rejects.toString()).doesNotContain("secret-").doesNotContain("shadow");
+        } finally {
+            client.stop();
+        }
+    }
+
+    /** The eleventh open session channel is refused; asking again and again is audited once. */
+    @Test
+    void clientRetryingAnEleventhSessionChannelIsAuditedOnce() throws Exception {
+        SshClient client = SshClient.setUpDefaultClient();
+        client.setServerKeyVerifier(AcceptAllServerKeyVerifier.INSTANCE);
+        client.start();
+        try (ClientSession session = login(client)) {
+            List<ChannelSession> held = new ArrayList<>();
+            for (int i = 0; i < 10; i++) {
+                ChannelSession channel = new ChannelSession();
+                session.getService(ConnectionService.class).registerChannel(channel);
+                channel.open().verify(TIMEOUT);
+                held.add(channel);
+            }
+            int refused = 0;
+            for (int i = 0; i < 40; i++) {
+                ChannelSession extra = new ChannelSession();
+                session.getService(ConnectionService.class).registerChannel(extra);
+                OpenFuture open = extra.open();
+                if (open.await(TIMEOUT) && open.getException() != null) {
+                    refused++;
+                }
+            }
+            // One more request on a held channel: once it is audited, the server has handled all of the above.
+            request(session, held.get(0), "shell", null, null);
+            JsonNode shell = bastion.audit().await("request.reject", e -> e.path("request").asText().equals("shell")
+                    && bastion.audit().ofSession(e.path("session").asText()).stream()
+                            .anyMatch(x -> x.path("request").asText().equals("session")));
+            String id = shell.path("session").asText();
+
+            assertThat(refused).isEqualTo(40);
+            assertThat(session.isOpen()).isTrue();
+            assertThat(bastion.audit().ofSession(id).stream().filter(e -> e.path("request").asText().equals("session")))
+                    .as(bastion.audit().dump()).singleElement()
+                    .satisfies(e -> assertThat(e.path("reason").asText())
+                            .isEqualTo("more than 10 session channels open on one connection"));
+        } finally {
+            client.stop();
+        }
+    }
+
+    private ClientSession login(SshClient client) throws Exception {
+        ClientSession session = client.connect("alice", "127.0.0.1", bastion.port()).verify(TIMEOUT).getSession();
+        try (var in = Files.newInputStream(aliceKey)) {
+            session.addPublicKeyIdentity(SecurityUtils.loadKeyPairIdentities(null, NamedResource.ofName("alice"), in, null)
+                    .iterator().next());
+        }
+        session.auth().verify(TIMEOUT);
+        return session;
     }
 
     /** Sends a raw {@code SSH_MSG_CHANNEL_REQUEST} without asking for a reply. */

@@ -5,8 +5,11 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.FileTime;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.security.KeyPair;
+import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CyclicBarrier;
@@ -150,5 +153,33 @@ class HostKeyStoreTest {
     private static String publicLine(Path key) throws Exception {
         String[] f = Files.readString(key.resolveSibling(key.getFileName() + ".pub")).trim().split("\\s+");
         return f[0] + " " + f[1];
+    }
+
+    @Test
+    void privateKeyTempFileLeftByAKilledStartIsRemovedOnTheNextStartButAFreshOneIsKept() throws Exception {
+        Path file = dir.resolve("ssh_host_ed25519_key");
+        HostKeyStore.loadOrGenerate(List.of(file));
+        // kill -9 between createTempFile and its delete: a second link to the live private key stays.
+        Path stale = dir.resolve(".ssh_host_ed25519_key.4711.tmp");
+        Files.createLink(stale, file);
+        Files.setLastModifiedTime(file, FileTime.from(Instant.now().minus(Duration.ofMinutes(5))));
+        Path stalePub = dir.resolve(".ssh_host_ed25519_key.pub.4712.tmp");
+        Files.writeString(stalePub, "ssh-ed25519 AAAA");
+        Files.setLastModifiedTime(stalePub, FileTime.from(Instant.now().minus(Duration.ofMinutes(5))));
+        // Another process publishing its candidate right now.
+        Path fresh = dir.resolve(".ssh_host_ed25519_key.4713.tmp");
+        Files.writeString(fresh, "candidate");
+        Path other = dir.resolve(".other_key.4714.tmp");
+        Files.writeString(other, "not ours");
+        Files.setLastModifiedTime(other, FileTime.from(Instant.now().minus(Duration.ofMinutes(5))));
+
+        HostKeyStore.loadOrGenerate(List.of(file));
+
+        assertThat(stale).doesNotExist();
+        assertThat(stalePub).doesNotExist();
+        assertThat(fresh).exists();
+        assertThat(other).as("another key's temporary file is not this key's to judge").exists();
+        assertThat(file).exists();
+        assertThat(Files.getAttribute(file, "unix:nlink")).isEqualTo(1);
     }
 }
