@@ -18,6 +18,7 @@ import org.apache.sshd.common.SshConstants;
 import org.apache.sshd.common.channel.Channel;
 import org.apache.sshd.common.channel.ChannelFactory;
 import org.apache.sshd.common.channel.ChannelListener;
+import org.apache.sshd.common.channel.RequestHandler;
 import org.apache.sshd.common.channel.exception.SshChannelOpenException;
 import org.apache.sshd.common.channel.throttle.ChannelStreamWriter;
 import org.apache.sshd.common.io.IoSession;
@@ -91,6 +92,10 @@ final class ForwardingChannel extends TcpipServerChannel {
     private ForwardingChannel(BastionContext context) {
         super(TcpForwardingFilter.Type.Direct, null);
         this.context = context;
+        // No channel request means anything on a direct-tcpip channel. MINA would answer an
+        // unknown one with a WARN line each: a client looping requests on its tunnel would flood
+        // the journal. Refused quietly here instead (the tunnel itself is audited).
+        addRequestHandler((channel, request, wantReply, buffer) -> RequestHandler.Result.ReplyFailure);
         addChannelListener(new ChannelListener() {
             @Override
             public void channelClosed(Channel channel, Throwable reason) {

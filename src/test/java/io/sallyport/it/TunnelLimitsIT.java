@@ -2,6 +2,9 @@ package io.sallyport.it;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import ch.qos.logback.classic.Logger;
+import ch.qos.logback.classic.spi.ILoggingEvent;
+import ch.qos.logback.core.read.ListAppender;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.sallyport.net.TargetResolver;
 import io.sallyport.testing.LoopbackEcho;
@@ -20,16 +23,20 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.apache.sshd.client.SshClient;
+import org.apache.sshd.client.channel.ChannelDirectTcpip;
 import org.apache.sshd.client.future.OpenFuture;
 import org.apache.sshd.client.keyverifier.AcceptAllServerKeyVerifier;
 import org.apache.sshd.client.session.ClientSession;
 import org.apache.sshd.common.NamedResource;
+import org.apache.sshd.common.SshConstants;
+import org.apache.sshd.common.util.buffer.Buffer;
 import org.apache.sshd.common.util.net.SshdSocketAddress;
 import org.apache.sshd.common.util.security.SecurityUtils;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.slf4j.LoggerFactory;
 
 /**
  * The after-login quotas (tunnels per session and per user, the resolve timeout, the fair
@@ -425,5 +432,54 @@ class TunnelLimitsIT {
                 }
             }
         }
+    }
+
+    /**
+     * MINA answers a channel request it does not know with a WARN line: a client looping requests
+     * on its tunnel could flood the journal. They are refused without a line, and the tunnel goes on.
+     */
+    @Test
+    void clientLoopingRequestsOnItsTunnelCannotFloodTheLog() throws Exception {
+        ListAppender<ILoggingEvent> logged = new ListAppender<>();
+        logged.start();
+        Logger root = (Logger) LoggerFactory.getLogger(Logger.ROOT_LOGGER_NAME);
+        root.addAppender(logged);
+        try (LoopbackEcho echo = new LoopbackEcho();
+             BastionFixture bastion = bastion(users("    ops:\n      allow: [\"127.0.0.2:" + echo.port() + "\"]\n"
+                     + "    flood:\n      allow: []", "", "  max_tunnels_per_session: 64"), TargetResolver.system())) {
+            ClientSession alice = login(client, "alice", aliceKey, bastion.port());
+            try {
+                ChannelDirectTcpip tunnel = alice.createDirectTcpipChannel(new SshdSocketAddress("127.0.0.1", 65535),
+                        new SshdSocketAddress("127.0.0.2", echo.port()));
+                tunnel.open().verify(TIMEOUT);
+                for (int i = 0; i < 500; i++) {
+                    Buffer b = alice.createBuffer(SshConstants.SSH_MSG_CHANNEL_REQUEST, 64);
+                    b.putUInt(tunnel.getRecipient());
+                    b.putString("junk-" + i + "@example.com");
+                    b.putBoolean(false);
+                    alice.writePacket(b).verify(TIMEOUT);
+                }
+                // Requests and data are handled in order: once the echo is back, every request was seen.
+                OutputStream out = tunnel.getInvertedIn();
+                out.write("still here\n".getBytes(StandardCharsets.UTF_8));
+                out.flush();
+                byte[] back = new byte[11];
+                int n = 0;
+                InputStream in = tunnel.getInvertedOut();
+                while (n < back.length) {
+                    int r = in.read(back, n, back.length - n);
+                    assertThat(r).as("the tunnel still echoes").isPositive();
+                    n += r;
+                }
+                assertThat(new String(back, StandardCharsets.UTF_8)).isEqualTo("still here\n");
+                tunnel.close(false);
+            } finally {
+                alice.close(true);
+            }
+        } finally {
+            root.detachAppender(logged);
+        }
+        assertThat(logged.list).extracting(ILoggingEvent::getFormattedMessage)
+                .noneMatch(m -> m.contains("junk-"));
     }
 }
