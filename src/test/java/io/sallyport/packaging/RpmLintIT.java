@@ -33,8 +33,7 @@ class RpmLintIT {
             "W: non-standard-gid /var/log/sallyport sallyport",
             "W: only-non-binary-in-usr-lib",
             "W: no-manual-page-for-binary sallyport",
-            "W: jar-not-indexed /usr/share/sallyport/sallyport.jar",
-            "W: log-files-without-logrotate ['/var/log/sallyport']");
+            "W: jar-not-indexed /usr/share/sallyport/sallyport.jar");
 
     private static final Pattern FINDING = Pattern.compile("^sallyport\\.noarch: ([EW]: .*?)\\s*$");
 

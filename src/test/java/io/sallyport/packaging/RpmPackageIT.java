@@ -53,6 +53,14 @@ class RpmPackageIT {
     }
 
     @Test
+    void logrotatePolicyIsNoReplaceConfigAsInTheCheckoutAndLogrotateIsRecommended() {
+        assertThat(fileLine("/etc/logrotate.d/sallyport"))
+                .isEqualTo("-rw-r--r-- root:root cn /etc/logrotate.d/sallyport");
+        assertThat(root.path("/etc/logrotate.d/sallyport")).hasSameTextualContentAs(BuiltPackage.source("packaging/logrotate.conf"));
+        assertThat(query("[%{RECOMMENDNAME}\\n]").stdout().lines()).containsExactly("logrotate");
+    }
+
+    @Test
     void stateAndLogDirectoriesBelongToTheServiceUserOnly() {
         assertThat(fileLine("/var/lib/sallyport")).isEqualTo("drwx------ sallyport:sallyport - /var/lib/sallyport");
         assertThat(fileLine("/var/log/sallyport")).isEqualTo("drwxr-x--- sallyport:sallyport - /var/log/sallyport");
