@@ -69,6 +69,28 @@ class JsonLinesFileSinkTest {
     }
 
     @Test
+    void linesQueuedWhileTheWriterIsBusyShareOneWriteAndFsync() throws Exception {
+        Path file = dir.resolve("audit.jsonl");
+        JsonLinesFileSink sink = new JsonLinesFileSink(file);
+        try {
+            List<JsonLinesFileSink.Append> appends = new ArrayList<>();
+            for (int i = 0; i < 1000; i++) {
+                appends.add(sink.append("{\"session\":\"q" + i + "\"}"));
+            }
+            for (JsonLinesFileSink.Append a : appends) {
+                assertThat(a.awaitDurable(Duration.ofSeconds(10))).isTrue();
+            }
+            JsonLinesFileSink.Stats stats = sink.stats();
+            assertThat(stats.written()).isEqualTo(1000);
+            // The writer takes everything queued at once: while it fsyncs one batch, the next forms.
+            assertThat(stats.commits()).as("fsyncs for 1000 lines queued back to back").isLessThanOrEqualTo(500);
+        } finally {
+            sink.close();
+        }
+        assertThat(sessions(List.of(file))).hasSize(1000).doesNotHaveDuplicates();
+    }
+
+    @Test
     void rotationUnderABurstLosesAndDuplicatesNothing() throws Exception {
         Path file = dir.resolve("audit.jsonl");
         JsonLinesFileSink sink = new JsonLinesFileSink(file);
