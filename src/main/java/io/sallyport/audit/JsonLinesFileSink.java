@@ -45,6 +45,8 @@ public final class JsonLinesFileSink implements AuditSink {
     static final Duration RETRY = Duration.ofSeconds(1);
     /** Lines waiting for a failing file, at most: about 200,000 events of ~320 bytes. */
     static final long MAX_QUEUED_BYTES = 64L << 20;
+    /** One write and fsync takes at most this much (a backlog after a failure goes in several). */
+    static final int MAX_BATCH_BYTES = 4 << 20;
     /** A line queued longer than this means the disk is too slow: new sessions are refused. */
     static final Duration BEHIND = Auditor.DURABLE_WAIT;
     /** How long {@link #close} lets the writer finish what is queued. */
@@ -198,7 +200,15 @@ public final class JsonLinesFileSink implements AuditSink {
                 if (queue.isEmpty()) {
                     return;
                 }
-                batch = new ArrayList<>(queue);
+                batch = new ArrayList<>();
+                long bytes = 0;
+                for (Append a : queue) {
+                    if (!batch.isEmpty() && bytes + a.bytes > MAX_BATCH_BYTES) {
+                        break;
+                    }
+                    batch.add(a);
+                    bytes += a.bytes;
+                }
             }
             String problem = commit(batch);
             synchronized (lock) {

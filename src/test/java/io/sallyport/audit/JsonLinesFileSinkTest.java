@@ -182,6 +182,41 @@ class JsonLinesFileSinkTest {
     }
 
     @Test
+    void aBacklogLargerThanOneBatchIsWrittenInOrderOnceTheFileWorksAgain() throws Exception {
+        Path file = dir.resolve("audit.jsonl");
+        JsonLinesFileSink sink = new JsonLinesFileSink(file);
+        Files.delete(file);
+        Files.createDirectory(file); // unusable path: every write fails
+        String padding = "x".repeat(300);
+        List<JsonLinesFileSink.Append> appends = new ArrayList<>();
+        List<String> expected = new ArrayList<>();
+        try {
+            for (int i = 0; i < 20_000; i++) {
+                expected.add("b" + i);
+                appends.add(sink.append("{\"session\":\"b" + i + "\",\"pad\":\"" + padding + "\"}"));
+            }
+            assertThat(20_000L * 300).as("more than one batch").isGreaterThan(JsonLinesFileSink.MAX_BATCH_BYTES);
+            long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+            while (sink.refusal().isEmpty() && System.nanoTime() < deadline) {
+                Thread.sleep(10);
+            }
+            assertThat(sink.refusal()).isPresent();
+            Files.delete(file);
+            for (JsonLinesFileSink.Append a : appends) {
+                assertThat(a.awaitDurable(Duration.ofSeconds(30)) || sink.refusal().isPresent()).isTrue();
+            }
+            deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+            while (sink.stats().queued() > 0 && System.nanoTime() < deadline) {
+                Thread.sleep(20);
+            }
+            assertThat(sink.stats().commits()).as("several batches").isGreaterThan(1);
+        } finally {
+            sink.close();
+        }
+        assertThat(sessions(List.of(file))).containsExactlyElementsOf(expected);
+    }
+
+    @Test
     void aLineTornByACrashStaysOnItsOwnLineAndTheNextEventsAreWhole() throws Exception {
         Path file = dir.resolve("audit.jsonl");
         Files.writeString(file, "{\"id\":\"whole\"}\n{\"id\":\"torn", StandardCharsets.UTF_8);
