@@ -29,8 +29,8 @@ import org.slf4j.LoggerFactory;
  * (file, stdout) get each event right after it is durable, in the same order. Without a spool the
  * sinks are written directly, and the audit file ({@link JsonLinesFileSink}) is the record:
  * {@code emit} returns once the event is fsynced to it, with the same bound, and while it cannot
- * be written {@link #refusal()} refuses new sessions. A sink that fails is logged (rate-limited) and the others still get
- * the event.
+ * be written {@link #refusal()} refuses new sessions. A sink that fails is logged (rate-limited)
+ * and the others still get the event.
  */
 public final class Auditor implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(Auditor.class);
@@ -108,7 +108,8 @@ public final class Auditor implements AutoCloseable {
 
     /**
      * Why a new session must be refused now ({@code on_spool_full: refuse_new_sessions} and the
-     * spool full, failing or behind), or empty. Cheap: for the authenticator, on every login.
+     * spool full, failing or behind; or the audit file failing or behind), or empty. Cheap: for
+     * the authenticator, on every login.
      */
     public Optional<String> refusal() {
         Optional<String> spoolRefusal = spool == null ? Optional.empty() : spool.refusal();
