@@ -105,6 +105,9 @@ class AuditFileDiskFullIT {
                     .containsExactlyElementsOf(recorded);
         } finally {
             HostTool.Result r = umount.run(disk.toString());
+            if (!r.ok()) {
+                r = umount.run("-l", disk.toString()); // still busy: detach it anyway, leave no mount behind
+            }
             assertThat(r.exitCode()).as(r.toString()).isZero();
         }
     }
