@@ -27,8 +27,10 @@ import org.slf4j.LoggerFactory;
  * the network. With a spool (CloudWatch shipping on), {@code emit} returns once the event is
  * fsynced to the spool, waiting at most {@link #DURABLE_WAIT} for the local disk; the local sinks
  * (file, stdout) get each event right after it is durable, in the same order. Without a spool the
- * sinks are written directly. A sink that fails is logged (rate-limited) and the others still get
- * the event.
+ * sinks are written directly, and the audit file ({@link JsonLinesFileSink}) is the record:
+ * {@code emit} returns once the event is fsynced to it, with the same bound, and while it cannot
+ * be written {@link #refusal()} refuses new sessions. A sink that fails is logged (rate-limited)
+ * and the others still get the event.
  */
 public final class Auditor implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(Auditor.class);
@@ -44,6 +46,8 @@ public final class Auditor implements AutoCloseable {
     private final String instance;
     private final Clock clock;
     private final List<AuditSink> sinks;
+    /** The audit files among the sinks: with no spool, {@link #emit} waits for their fsync. */
+    private final List<JsonLinesFileSink> files;
     /** Stamping and queueing happen under this lock, so spool order is {@code ts} order. */
     private final Object order = new Object();
     private final Object sinkLock = new Object();
@@ -58,6 +62,7 @@ public final class Auditor implements AutoCloseable {
         this.instance = instance;
         this.clock = clock;
         this.sinks = List.copyOf(sinks);
+        this.files = files(sinks);
         this.spool = null;
     }
 
@@ -66,6 +71,7 @@ public final class Auditor implements AutoCloseable {
         this.instance = instance;
         this.clock = clock;
         this.sinks = List.copyOf(sinks);
+        this.files = files(sinks);
         this.spool = Spool.open(spoolDir, spoolMaxBytes, onFull, written -> writeSinks(written));
     }
 
@@ -77,6 +83,10 @@ public final class Auditor implements AutoCloseable {
     public static Auditor withSpool(String instance, Clock clock, List<AuditSink> sinks, Path spoolDir, long spoolMaxBytes,
                                     Config.SpoolFullAction onFull) throws IOException {
         return new Auditor(instance, clock, sinks, spoolDir, spoolMaxBytes, onFull);
+    }
+
+    private static List<JsonLinesFileSink> files(List<AuditSink> sinks) {
+        return sinks.stream().filter(JsonLinesFileSink.class::isInstance).map(JsonLinesFileSink.class::cast).toList();
     }
 
     public Optional<Spool> spool() {
@@ -98,10 +108,21 @@ public final class Auditor implements AutoCloseable {
 
     /**
      * Why a new session must be refused now ({@code on_spool_full: refuse_new_sessions} and the
-     * spool full, failing or behind), or empty. Cheap: for the authenticator, on every login.
+     * spool full, failing or behind; or the audit file failing or behind), or empty. Cheap: for
+     * the authenticator, on every login.
      */
     public Optional<String> refusal() {
-        return spool == null ? Optional.empty() : spool.refusal();
+        Optional<String> spoolRefusal = spool == null ? Optional.empty() : spool.refusal();
+        if (spoolRefusal.isPresent()) {
+            return spoolRefusal;
+        }
+        for (JsonLinesFileSink f : files) {
+            Optional<String> r = f.refusal();
+            if (r.isPresent()) {
+                return r;
+            }
+        }
+        return Optional.empty();
     }
 
     /** Encodes the event as its JSON line, stamped now; the same bytes go to every sink. */
@@ -129,10 +150,17 @@ public final class Auditor implements AutoCloseable {
     public void emit(AuditEvent event) {
         try {
             if (spool == null) {
+                List<JsonLinesFileSink.Append> pending;
                 synchronized (order) {
                     String line = encode(event);
                     synchronized (sinkLock) {
-                        writeToSinks(line);
+                        pending = writeToSinks(line);
+                    }
+                }
+                // The audit file is the record: returned means fsynced (group commit, bounded wait).
+                for (JsonLinesFileSink.Append a : pending) {
+                    if (!a.awaitDurable(DURABLE_WAIT)) {
+                        notDurable(event);
                     }
                 }
                 return;
@@ -156,8 +184,8 @@ public final class Auditor implements AutoCloseable {
         if (now - last < 10_000_000_000L || !lastNotDurableLog.compareAndSet(last, now)) {
             return;
         }
-        log.error("audit event {} is not in the spool within {} ms ({})", event.name(), DURABLE_WAIT.toMillis(),
-                closed ? "audit is shut down" : spool.refusal().orElse("spool writer behind or discarding"));
+        log.error("audit event {} is not {} yet (waited at most {} ms): {}", event.name(), spool == null ? "on disk" : "in the spool",
+                DURABLE_WAIT.toMillis(), closed ? "audit is shut down" : refusal().orElse("writer behind or discarding"));
     }
 
     private void writeSinks(List<Spool.Append> written) {
@@ -168,10 +196,18 @@ public final class Auditor implements AutoCloseable {
         }
     }
 
-    /** Under {@code sinkLock}: sinks are written in order and never concurrently. */
-    private void writeToSinks(String line) {
+    /**
+     * Under {@code sinkLock}: sinks are written in order and never concurrently. Audit files only
+     * queue the line; what they queued is returned, to wait for outside the locks.
+     */
+    private List<JsonLinesFileSink.Append> writeToSinks(String line) {
+        List<JsonLinesFileSink.Append> pending = files.isEmpty() ? List.of() : new java.util.ArrayList<>(files.size());
         for (AuditSink sink : sinks) {
             try {
+                if (sink instanceof JsonLinesFileSink f) {
+                    pending.add(f.append(line));
+                    continue;
+                }
                 sink.write(line);
             } catch (Exception e) {
                 long now = System.nanoTime();
@@ -181,6 +217,7 @@ public final class Auditor implements AutoCloseable {
                 }
             }
         }
+        return pending;
     }
 
     /**

@@ -53,6 +53,14 @@ class RpmPackageIT {
     }
 
     @Test
+    void logrotatePolicyIsNoReplaceConfigAsInTheCheckoutAndLogrotateIsRecommended() {
+        assertThat(fileLine("/etc/logrotate.d/sallyport"))
+                .isEqualTo("-rw-r--r-- root:root cn /etc/logrotate.d/sallyport");
+        assertThat(root.path("/etc/logrotate.d/sallyport")).hasSameTextualContentAs(BuiltPackage.source("packaging/logrotate.conf"));
+        assertThat(query("[%{RECOMMENDNAME}\\n]").stdout().lines()).containsExactly("logrotate");
+    }
+
+    @Test
     void stateAndLogDirectoriesBelongToTheServiceUserOnly() {
         assertThat(fileLine("/var/lib/sallyport")).isEqualTo("drwx------ sallyport:sallyport - /var/lib/sallyport");
         assertThat(fileLine("/var/log/sallyport")).isEqualTo("drwxr-x--- sallyport:sallyport - /var/log/sallyport");
@@ -91,6 +99,25 @@ class RpmPackageIT {
         HostTool.Result verify = root.rpm("-V", "--nodeps", "--noscripts", "sallyport");
         assertThat(verify.exitCode()).as(verify.toString()).isZero();
         assertThat(verify.stdout()).as(verify.toString()).isEmpty();
+    }
+
+    @Test
+    void licenseIsApache2AndItsTextIsInstalledAsTheLicenseFile() {
+        assertThat(query("%{LICENSE}").stdout().strip()).isEqualTo("Apache-2.0");
+        assertThat(fileLine("/usr/share/licenses/sallyport/LICENSE"))
+                .as("%%license: flag l")
+                .isEqualTo("-rw-r--r-- root:root l /usr/share/licenses/sallyport/LICENSE");
+        assertThat(root.path("/usr/share/licenses/sallyport/LICENSE")).hasSameTextualContentAs(BuiltPackage.source("LICENSE"));
+        assertThat(BuiltPackage.read(BuiltPackage.source("LICENSE")))
+                .contains("Apache License", "Version 2.0, January 2004", "END OF TERMS AND CONDITIONS");
+    }
+
+    @Test
+    void sbomIsInstalledAsDocumentationBesideTheReadme() {
+        assertThat(fileLine("/usr/share/doc/sallyport/sallyport.cdx.json"))
+                .isEqualTo("-rw-r--r-- root:root d /usr/share/doc/sallyport/sallyport.cdx.json");
+        assertThat(root.path("/usr/share/doc/sallyport/sallyport.cdx.json"))
+                .hasSameBinaryContentAs(rpmFile.resolveSibling("sallyport.cdx.json"));
     }
 
     @Test
@@ -137,7 +164,7 @@ class RpmPackageIT {
         query("[requires: %{REQUIRENAME}%{REQUIREFLAGS:depflags}%{REQUIREVERSION} (%{REQUIREFLAGS:deptype})\\n]")
                 .stdout().lines().forEach(lines::add);
         query("[provides: %{PROVIDENAME}\\n]").stdout().lines().forEach(lines::add);
-        lines.add("# files: mode owner:group flags (c config, n noreplace, d doc) path");
+        lines.add("# files: mode owner:group flags (c config, n noreplace, d doc, l license) path");
         lines.addAll(fileLines().values());
         return String.join("\n", lines) + "\n";
     }
