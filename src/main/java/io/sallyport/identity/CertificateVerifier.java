@@ -11,7 +11,7 @@ import java.util.Optional;
 import java.util.function.Supplier;
 
 /**
- * Decides whether an OpenSSH user certificate may log in as a user (SPEC §3), and with which
+ * Decides whether an OpenSSH user certificate may log in as a user (docs/certificates.md), and with which
  * roles. Pure: it reads the certificate, the trusted CAs, the revocation list and the clock, and
  * returns a decision with its reason.
  *

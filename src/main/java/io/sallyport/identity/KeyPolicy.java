@@ -4,7 +4,7 @@ import java.util.Optional;
 import java.util.Set;
 
 /**
- * Which user key types the bastion accepts, whoever vouches for the key. SPEC §3: ed25519,
+ * Which user key types the bastion accepts, whoever vouches for the key. README, crypto profiles: ed25519,
  * ecdsa 256/384/521, RSA of at least {@code min_rsa_bits}, and the two FIDO types; DSA and short
  * RSA keys are refused with a reason that ends up in the {@code auth.reject} event.
  */

@@ -14,7 +14,7 @@ import org.apache.sshd.common.signature.BuiltinSignatures;
 import org.apache.sshd.server.kex.DHGServer;
 
 /**
- * The SSH algorithms of each {@code crypto} profile (SPEC §6), in preference order.
+ * The SSH algorithms of each {@code crypto} profile (README, crypto profiles), in preference order.
  *
  * <p>{@code modern}: post-quantum hybrid key exchange first, then curve25519; AES-GCM first
  * (the JDK's AES-NI intrinsics make it the fastest), then chacha20-poly1305 (our own

@@ -12,7 +12,7 @@ import java.util.function.Consumer;
 import org.junit.jupiter.api.Test;
 
 /**
- * The certificate decision with a fixed clock: each SPEC §3 rule refuses with its reason, and a
+ * The certificate decision with a fixed clock: each rule of docs/certificates.md refuses with its reason, and a
  * certificate that passes them all logs in as its principal with the roles its CA may grant.
  */
 class CertificateVerifierTest {

@@ -8,7 +8,7 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
 import org.junit.jupiter.params.provider.ValueSource;
 
-/** SPEC §3: which user keys the bastion accepts, whoever vouches for them. */
+/** README "Crypto profiles": which user keys the bastion accepts, whoever vouches for them. */
 class KeyPolicyTest {
     private final KeyPolicy policy = new KeyPolicy(2048);
 

@@ -13,7 +13,7 @@ import java.util.List;
  * A certificate is the blob a client offers as its public key, before any signature is checked:
  * {@link SshCertificate#parse} and {@link CertificateVerifier} read it as hostile bytes. Contract:
  * a certificate or an {@link IllegalArgumentException}; the verifier then always decides, and
- * accepts only what SPEC §3 allows (user certificate, the user among the principals, no critical
+ * accepts only what docs/certificates.md allows (user certificate, the user among the principals, no critical
  * option but {@code source-address}, {@code permit-port-forwarding}, roles the CA may grant). The
  * verifier trusts the certificate's own signature key here so that every input reaches every
  * check. Corpus and how to fuzz: docs/fuzzing.md.

@@ -23,7 +23,7 @@ import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * Reads the algorithms each crypto profile offers off a live server, through the OpenSSH client's
- * own account of the server's KEXINIT ({@code ssh -vvv}), and compares them with SPEC §6. The
+ * own account of the server's KEXINIT ({@code ssh -vvv}), and compares them with README's crypto profiles. The
  * expected lists are written out here, not derived from the code under test.
  */
 class AlgorithmsIT {
@@ -94,8 +94,8 @@ class AlgorithmsIT {
     /**
      * Under {@code compat}, group exchange used to hand the stock client a 3072-bit group when it
      * negotiated AES-128-GCM (it then asks for {@code 2048<3072<8192}) and any client asking for
-     * {@code n 2048} a 2048-bit one; SPEC §6 allows no finite-field group below 3072 bits, the
-     * README promises 4096. The client's own account ({@code -vvv}) shows what it asked and that
+     * {@code n 2048} a 2048-bit one; README's crypto profiles allow no finite-field group below
+     * 4096 bits. The client's own account ({@code -vvv}) shows what it asked and that
      * the exchange completed; {@link GroupExchangeProbe} repeats its request and measures the group.
      */
     @ParameterizedTest(name = "{0}")

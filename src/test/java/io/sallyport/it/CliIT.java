@@ -35,7 +35,7 @@ import org.junit.jupiter.params.provider.ValueSource;
 /**
  * The {@code sallyport} command line as an operator meets it: the shaded jar run as a separate
  * process, judged only by what it prints, its exit code and the files it leaves behind.
- * SPEC §1: exit 0 ok, 1 runtime failure, 2 bad usage or bad config; one line per error on
+ * README, Commands: exit 0 ok, 1 runtime failure, 2 bad usage or bad config; one line per error on
  * stderr; a stack trace only with {@code --debug}.
  */
 @Timeout(60)
@@ -199,7 +199,7 @@ class CliIT {
 
     /**
      * A config file that cannot be read is a bad config named on the command line: exit 2
-     * (SPEC §1), one line that names the file and says what is wrong with it.
+     * (README, Commands), one line that names the file and says what is wrong with it.
      */
     @ParameterizedTest(name = "{0}")
     @ValueSource(strings = {"missing", "directory"})

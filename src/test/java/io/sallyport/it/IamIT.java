@@ -163,7 +163,7 @@ class IamIT {
         return ssh.run(List.of("-W", subnet.targetAddress() + ":" + port, alias), payload, TIMEOUT);
     }
 
-    // ---- Done-when 1: logins and roles ---------------------------------------------------------
+    // ---- Logins and roles -------------------------------------------------------------------
 
     @Test
     void rsaKeyFromTheSshPublicKeyApiLogsInCaseInsensitivelyAuditedInIamSpelling() throws Exception {
@@ -274,7 +274,7 @@ class IamIT {
         }
     }
 
-    // ---- Done-when 2: live revocation ----------------------------------------------------------
+    // ---- Live revocation --------------------------------------------------------------------
 
     /** A {@code ssh -W} tunnel kept open, its echo checked, until the server cuts it. */
     private final class LiveTunnel implements AutoCloseable {
@@ -354,7 +354,7 @@ class IamIT {
         }
     }
 
-    // ---- Done-when 3: IAM outage -----------------------------------------------------------------
+    // ---- IAM outage ---------------------------------------------------------------------------
 
     @Test
     void duringAnOutageLoginsUseTheLastKnownGoodSetUntilMaxStalenessThenAreRefused() throws Exception {

@@ -55,7 +55,7 @@ final class SallyportJar {
     }
 
     /**
-     * Nothing but sallyport's own one-line errors on stderr: SPEC §1 allows a stack trace only
+     * Nothing but sallyport's own one-line errors on stderr: README's Commands section allows a stack trace only
      * with {@code --debug}.
      */
     static void assertNoStackTrace(ChildProcess.Finished r) {

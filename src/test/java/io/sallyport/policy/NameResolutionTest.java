@@ -13,7 +13,7 @@ import org.junit.jupiter.api.Test;
 
 /**
  * Names are resolved once, by the bastion, and every answer is checked; the tunnel connects to the
- * checked address (SPEC §4). Threat: DNS rebinding, where a second lookup answers with a denied
+ * checked address (README, "How a tunnel request is decided"). Threat: DNS rebinding, where a second lookup answers with a denied
  * address.
  */
 class NameResolutionTest {

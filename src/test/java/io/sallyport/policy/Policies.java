@@ -9,7 +9,7 @@ import java.util.Map;
 
 /** Builds {@link ForwardingPolicy} values from rule text, as an operator writes them. */
 final class Policies {
-    /** The default {@code policy.private_networks} (SPEC §2). */
+    /** The default {@code policy.private_networks} (docs/configuration.md). */
     static final List<Cidr> PRIVATE_NETWORKS = List.of(
             Cidr.parse("10.0.0.0/8"), Cidr.parse("172.16.0.0/12"), Cidr.parse("192.168.0.0/16"),
             Cidr.parse("100.64.0.0/10"), Cidr.parse("fc00::/7"));

@@ -33,6 +33,6 @@ class CryptoProfilesTest {
             assertThat(f instanceof GroupExchangeServer.Factory)
                     .as(f.getName()).isEqualTo(f.getName().startsWith("diffie-hellman-group-exchange"));
         }
-        assertThat(GroupExchangeServer.MIN_BITS).as("SPEC §6: no finite-field group below 3072 bits; README: 4096").isEqualTo(4096);
+        assertThat(GroupExchangeServer.MIN_BITS).as("README, crypto profiles: no finite-field group below 4096 bits").isEqualTo(4096);
     }
 }

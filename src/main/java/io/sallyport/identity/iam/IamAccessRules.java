@@ -14,7 +14,7 @@ import java.util.regex.Pattern;
 import java.util.stream.Collectors;
 
 /**
- * How an IAM user's tags and groups become a bastion identity (SPEC §2 {@code identity.iam}, §3):
+ * How an IAM user's tags and groups become a bastion identity (docs/iam.md, {@code identity.iam}):
  * whether the user is allowed at all, which roles they get, which tag values are key lines.
  * Pure: plain strings in, decisions out, so the rules are tested without IAM.
  *

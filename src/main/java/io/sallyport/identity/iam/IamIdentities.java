@@ -16,7 +16,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * IAM users as identities (SPEC §3). Answers logins from the last complete refresh held in memory,
+ * IAM users as identities (docs/iam.md). Answers logins from the last complete refresh held in memory,
  * never from IAM: {@link IamRefresher} fetches in the background and {@link #publish publishes}
  * whole snapshots.
  *
