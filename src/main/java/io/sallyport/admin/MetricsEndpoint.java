@@ -7,7 +7,6 @@ import io.prometheus.metrics.exporter.httpserver.MetricsHandler;
 import io.prometheus.metrics.model.registry.PrometheusRegistry;
 import io.sallyport.audit.Auditor;
 import java.io.IOException;
-import java.io.InputStream;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.util.concurrent.ExecutorService;
@@ -75,7 +74,6 @@ public final class MetricsEndpoint implements AutoCloseable {
 
     private void handle(HttpExchange exchange) throws IOException {
         try (exchange) {
-            drain(exchange.getRequestBody());
             String path = exchange.getRequestURI().getPath();
             if (!"/metrics".equals(path) && !"/healthz".equals(path)) {
                 send(exchange, 404, "text/plain; charset=utf-8", "not found\n");
@@ -95,11 +93,6 @@ public final class MetricsEndpoint implements AutoCloseable {
         } catch (IOException | RuntimeException e) {
             log.debug("metrics request failed: {}", e.toString());
         }
-    }
-
-    /** Reads at most a little of a body nobody should send, so the connection can be reused or closed cleanly. */
-    private static void drain(InputStream body) throws IOException {
-        body.skip(4096);
     }
 
     private static void send(HttpExchange exchange, int status, String type, String body) throws IOException {
