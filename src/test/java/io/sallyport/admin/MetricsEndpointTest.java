@@ -1,13 +1,12 @@
 package io.sallyport.admin;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import io.sallyport.audit.AuditEvent;
 import io.sallyport.audit.Auditor;
 import io.sallyport.audit.CloudWatchShipper;
 import io.sallyport.audit.Spool;
-import java.io.File;
+import io.sallyport.testing.HostTool;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.URI;
@@ -20,12 +19,10 @@ import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.ZoneOffset;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.Set;
 import java.util.TreeSet;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -148,32 +145,14 @@ class MetricsEndpointTest {
         }
     }
 
-    /** {@code promtool} from Debian's {@code prometheus} package: present in CI (.ci/run installs it). */
+    /** {@code promtool} from Debian's {@code prometheus} package: .ci/run installs it. */
     @Test
-    void theAlertRulesPassPromtoolCheckAndTheirUnitTests() throws Exception {
-        Optional<Path> promtool = onPath("promtool");
-        if (System.getenv("CI") == null) {
-            assumeTrue(promtool.isPresent(), "promtool is not installed (apt-get install prometheus); CI runs this");
+    void theAlertRulesPassPromtoolCheckAndTheirUnitTests() {
+        HostTool promtool = HostTool.require("promtool", "prometheus");
+        for (String file : List.of("sallyport-alerts.yml", "sallyport-alerts-test.yml")) {
+            HostTool.Result r = promtool.run(file.endsWith("-test.yml") ? "test" : "check", "rules",
+                    MONITORING.resolve(file).toString());
+            assertThat(r.ok()).as(r.toString()).isTrue();
         }
-        assertThat(promtool).as("promtool on PATH in CI").isPresent();
-        run(List.of(promtool.get().toString(), "check", "rules", "sallyport-alerts.yml"));
-        run(List.of(promtool.get().toString(), "test", "rules", "sallyport-alerts-test.yml"));
-    }
-
-    private static void run(List<String> command) throws Exception {
-        Process p = new ProcessBuilder(new ArrayList<>(command)).directory(MONITORING.toFile()).redirectErrorStream(true).start();
-        String out = new String(p.getInputStream().readAllBytes());
-        assertThat(p.waitFor(60, TimeUnit.SECONDS)).isTrue();
-        assertThat(p.exitValue()).as(String.join(" ", command) + ":\n" + out).isZero();
-    }
-
-    private static Optional<Path> onPath(String tool) {
-        for (String d : System.getenv().getOrDefault("PATH", "").split(File.pathSeparator)) {
-            Path p = Path.of(d, tool);
-            if (Files.isExecutable(p)) {
-                return Optional.of(p);
-            }
-        }
-        return Optional.empty();
     }
 }
