@@ -35,8 +35,10 @@ public record Health(Map<String, String> checks) {
 
     /** The decision on the live state. */
     public static Health of(MetricsSources s) {
-        return decide(s.acceptingLogins().getAsBoolean(), s.auditRefusal().get(),
-                s.iam().flatMap(i -> i.refusal().get()));
+        Optional<String> audit = s.auditRefusal().get().or(() -> s.spool()
+                .filter(status -> status.get().writeFailing())
+                .map(status -> "audit spool cannot write to disk (on_spool_full: drop_oldest keeps logins open)"));
+        return decide(s.acceptingLogins().getAsBoolean(), audit, s.iam().flatMap(i -> i.refusal().get()));
     }
 
     public boolean ok() {

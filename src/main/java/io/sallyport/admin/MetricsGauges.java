@@ -41,7 +41,8 @@ public final class MetricsGauges {
     }
 
     private static void spool(PrometheusRegistry registry, MetricsSources s) {
-        s.spool().ifPresent(status -> {
+        // One read of the spool's status (it reads the oldest record from disk) serves a scrape's six series.
+        s.spool().map(Memo::new).ifPresent(status -> {
             GaugeWithCallback.builder().name("sallyport_audit_spool_unshipped_events")
                     .help("Audit events in the spool not yet shipped to CloudWatch Logs")
                     .callback(cb -> cb.call(status.get().unshippedEvents())).register(registry);
@@ -107,6 +108,28 @@ public final class MetricsGauges {
         GaugeWithCallback.builder().name("sallyport_heap_high_water_ratio")
                 .help("limits.memory_high_water: above this share of the heap, new logins and tunnels are refused")
                 .callback(cb -> cb.call(s.heapHighWater())).register(registry);
+    }
+
+    /** The last value for a moment, so one scrape reads its source once. */
+    private static final class Memo<T> implements java.util.function.Supplier<T> {
+        private static final long FRESH_NANOS = 500_000_000L;
+        private final java.util.function.Supplier<T> source;
+        private T value;
+        private long readAt;
+
+        Memo(java.util.function.Supplier<T> source) {
+            this.source = source;
+        }
+
+        @Override
+        public synchronized T get() {
+            long now = System.nanoTime();
+            if (value == null || now - readAt > FRESH_NANOS) {
+                value = source.get();
+                readAt = now;
+            }
+            return value;
+        }
     }
 
     private static double seconds(Duration d) {
