@@ -53,6 +53,7 @@ public final class Auditor implements AutoCloseable {
     private final Object sinkLock = new Object();
     private final Spool spool;
     private volatile CloudWatchShipper shipper;
+    private final List<java.util.function.Consumer<AuditEvent>> observers = new java.util.concurrent.CopyOnWriteArrayList<>();
     private volatile boolean closed;
     private long lastFailureLog;
     private final java.util.concurrent.atomic.AtomicLong lastNotDurableLog = new java.util.concurrent.atomic.AtomicLong(System.nanoTime() - 20_000_000_000L);
@@ -100,6 +101,25 @@ public final class Auditor implements AutoCloseable {
 
     public Optional<CloudWatchShipper> shipper() {
         return Optional.ofNullable(shipper);
+    }
+
+    /**
+     * Lets {@code observer} see every event {@link #emit} records, right after it is recorded (on
+     * the emitting thread; it must be quick and must not emit). Metrics count from here, so a
+     * counter moves exactly when its event is in the audit trail.
+     */
+    public void observe(java.util.function.Consumer<AuditEvent> observer) {
+        observers.add(observer);
+    }
+
+    private void tellObservers(AuditEvent event) {
+        for (java.util.function.Consumer<AuditEvent> o : observers) {
+            try {
+                o.accept(event);
+            } catch (RuntimeException e) {
+                log.warn("audit observer failed on {}: {}", event.name(), e.toString());
+            }
+        }
     }
 
     public String instance() {
@@ -163,6 +183,7 @@ public final class Auditor implements AutoCloseable {
                         notDurable(event);
                     }
                 }
+                tellObservers(event);
                 return;
             }
             Spool.Append pending;
@@ -170,6 +191,7 @@ public final class Auditor implements AutoCloseable {
                 Instant now = clock.instant().truncatedTo(ChronoUnit.MILLIS);
                 pending = spool.append(now.toEpochMilli(), encode(event, now));
             }
+            tellObservers(event);
             if (!pending.awaitDurable(DURABLE_WAIT)) {
                 notDurable(event);
             }

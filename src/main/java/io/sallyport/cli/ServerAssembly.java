@@ -1,5 +1,7 @@
 package io.sallyport.cli;
 
+import io.sallyport.admin.MetricsEndpoint;
+import io.sallyport.admin.MetricsSources;
 import io.sallyport.audit.AuditSink;
 import io.sallyport.audit.Auditor;
 import io.sallyport.audit.CloudWatchShipper;
@@ -31,6 +33,7 @@ import io.sallyport.ssh.HostKeyStore;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.net.InetAddress;
+import java.net.InetSocketAddress;
 import java.net.UnknownHostException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -207,17 +210,44 @@ public final class ServerAssembly {
         }
         BastionServer server = new BastionServer(v.config(), hostKeys, hostCertificate, v.logins(), v.revoked(), v.policy(),
                 auditor);
+        Optional<IamRefresher> refresher = Optional.empty();
         if (v.iam().isPresent()) {
-            startIam(v.iam().get(), v.config(), server);
+            refresher = Optional.of(startIam(v.iam().get(), v.config(), server));
         }
+        startMetrics(v, auditor, server, refresher);
         return server;
+    }
+
+    /**
+     * Serves {@code /metrics} and {@code /healthz} on {@code admin.metrics_listen}, stopped with the
+     * server. A port that cannot be bound is logged and the SSH service goes on: engineers keep
+     * their access, and the monitoring that scrapes it sees the target down.
+     */
+    private static void startMetrics(Validated v, Auditor auditor, BastionServer server, Optional<IamRefresher> refresher) {
+        Optional<Config.HostPort> listen = v.config().admin().metricsListen();
+        if (listen.isEmpty()) {
+            return;
+        }
+        Optional<MetricsSources.Iam> iam = v.iam().map(i -> new MetricsSources.Iam(i::lastRefresh,
+                () -> refresher.flatMap(IamRefresher::lastRefreshDuration), i::refusal));
+        MetricsSources sources = new MetricsSources(server::openConnections, server::openSessions, server::openTunnels,
+                server::acceptingLogins, auditor::refusal, auditor.spool().map(s -> s::status),
+                auditor.shipper().map(s -> s::stats), iam, server::hostCertificateExpiry,
+                v.config().limits().memoryHighWaterPercent() / 100.0, Clock.systemUTC());
+        InetSocketAddress address = new InetSocketAddress(listen.get().host(), listen.get().port());
+        try {
+            server.closeOnStop(MetricsEndpoint.start(address, auditor, sources));
+        } catch (IOException | RuntimeException e) {
+            log.error("admin.metrics_listen {}: cannot listen ({}); running without metrics and /healthz",
+                    listen.get(), e.toString());
+        }
     }
 
     /**
      * Starts the IAM refresher (its first refresh before the server listens) and lets each refresh
      * end the sessions it revokes. The server stops the refresher when it stops.
      */
-    private static void startIam(IamIdentities iam, Config config, BastionServer server) throws IOException {
+    private static IamRefresher startIam(IamIdentities iam, Config config, BastionServer server) throws IOException {
         IamRefresher refresher = new IamRefresher(IamClients.iam(config.identity().iam()), iam,
                 IamRefresher.Settings.PRODUCTION, new java.util.Random());
         server.revokeFrom(iam);
@@ -229,6 +259,7 @@ public final class ServerAssembly {
             refresher.close();
             throw new java.io.InterruptedIOException("interrupted while loading IAM identities");
         }
+        return refresher;
     }
 
     /** Outside EC2 the instance is named by its host name. */

@@ -156,6 +156,31 @@ public final class BastionServer implements AutoCloseable {
         return new DecisionQueue(32, 2, 8, "sallyport-decide");
     }
 
+    /** Connections open now, logged in or not (for metrics). */
+    public int openConnections() {
+        return registry.liveCount();
+    }
+
+    /** Logged-in sessions open now (for metrics). */
+    public int openSessions() {
+        return registry.loggedInCount();
+    }
+
+    /** Tunnels open now, in all sessions (for metrics). */
+    public int openTunnels() {
+        return registry.openTunnels();
+    }
+
+    /** Whether the SSH port is listening for logins: started and not stopped (for the health check). */
+    public boolean acceptingLogins() {
+        return !stopped && sshd.isOpen() && !sshd.isClosing() && sshd.isStarted();
+    }
+
+    /** When the first of the served host certificates expires ({@code valid_before}), if one is configured. */
+    public Optional<java.time.Instant> hostCertificateExpiry() {
+        return hostCertificate.flatMap(HostCertificateFile::earliestExpiry);
+    }
+
     /** Ends live sessions that {@code source} withdraws at each of its refreshes (IAM). */
     public void revokeFrom(io.sallyport.identity.RevokingSource source) {
         source.onRefresh(() -> registry.revokeWithdrawn(source));

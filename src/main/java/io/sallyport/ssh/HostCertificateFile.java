@@ -58,6 +58,13 @@ public final class HostCertificateFile implements HostKeyCertificateProvider {
         }
     }
 
+    /** The earliest {@code valid_before} among the certificates served now. */
+    public Optional<Instant> earliestExpiry() {
+        return certificates.stream()
+                .map(c -> SshCertificate.parse(BastionAuthenticator.wireBlob(c)).validBeforeInstant())
+                .min(Instant::compareTo);
+    }
+
     public Path path() {
         return path;
     }

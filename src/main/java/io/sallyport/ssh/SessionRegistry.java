@@ -74,6 +74,28 @@ final class SessionRegistry implements SessionListener, AutoCloseable {
 
     // ---- MINA session lifecycle ---------------------------------------------------------------
 
+    int liveCount() {
+        return live.size();
+    }
+
+    int loggedInCount() {
+        int n = 0;
+        for (SessionState s : live.values()) {
+            if (s.identity != null) {
+                n++;
+            }
+        }
+        return n;
+    }
+
+    int openTunnels() {
+        int n = 0;
+        for (SessionState s : live.values()) {
+            n += s.channelsOpen.get();
+        }
+        return n;
+    }
+
     @Override
     public void sessionCreated(Session session) {
         ServerSession s = (ServerSession) session;

@@ -89,4 +89,24 @@ class AuditorTest {
         assertThat(auditor.refusal()).isEmpty();
         assertThat(auditor.spool()).isEmpty();
     }
+
+    @Test
+    void anObserverSeesEachRecordedEventOnceWithOrWithoutASpoolAndAFailingOneHarmsNothing() throws Exception {
+        List<String> sink = Collections.synchronizedList(new ArrayList<>());
+        List<String> seen = Collections.synchronizedList(new ArrayList<>());
+        try (Auditor spooled = Auditor.withSpool("host", Clock.systemUTC(), List.of(sink::add), dir, 1L << 30,
+                Config.SpoolFullAction.REFUSE_NEW_SESSIONS);
+             Auditor direct = new Auditor("host", Clock.systemUTC(), List.of(sink::add))) {
+            for (Auditor a : List.of(spooled, direct)) {
+                a.observe(e -> {
+                    throw new IllegalStateException("broken observer");
+                });
+                a.observe(e -> seen.add(e.name()));
+                a.emit(new AuditEvent.ServerStop("one"));
+                a.emit(new AuditEvent.ServerStop("two"));
+            }
+        }
+        assertThat(seen).containsExactly("server.stop", "server.stop", "server.stop", "server.stop");
+        assertThat(sink).hasSize(4);
+    }
 }

@@ -152,6 +152,16 @@ public final class IamIdentities implements RevokingSource {
         return "IAM refresh failed: " + error + "; " + serving;
     }
 
+    /** Why IAM logins are refused now (stale, or nothing loaded yet), or empty: for the health check. */
+    public Optional<String> refusal() {
+        return unusable(state);
+    }
+
+    /** When the data in use was read from IAM (its last successful refresh), for metrics. */
+    public Optional<Instant> lastRefresh() {
+        return snapshot().map(IamSnapshot::asOf);
+    }
+
     /** Whether IAM logins are being refused for staleness (or nothing was ever loaded). */
     public boolean failingClosed() {
         return unusable(state).isPresent();

@@ -46,6 +46,7 @@ public final class IamRefresher implements AutoCloseable {
     private Set<String> reportedProblems = Set.of();
     private int throttledInARow;
     private volatile boolean closed;
+    private volatile Duration lastDuration;
 
     public IamRefresher(IamClient client, IamIdentities identities, Settings settings, Random random) {
         this.client = client;
@@ -79,8 +80,14 @@ public final class IamRefresher implements AutoCloseable {
         }
     }
 
+    /** How long the last refresh took, successful or not (for metrics); empty before the first. */
+    public java.util.Optional<Duration> lastRefreshDuration() {
+        return java.util.Optional.ofNullable(lastDuration);
+    }
+
     /** One refresh now, on the caller's thread (tests); returns whether it succeeded. */
     boolean refreshOnce() {
+        long started = System.nanoTime();
         try {
             IamSnapshot snapshot = reader.read();
             boolean first = identities.snapshot().isEmpty();
@@ -102,6 +109,8 @@ public final class IamRefresher implements AutoCloseable {
             throttledInARow = 0;
             log.error(identities.failed("unexpected " + e), e);
             return false;
+        } finally {
+            lastDuration = Duration.ofNanos(System.nanoTime() - started);
         }
     }
 
