@@ -18,15 +18,10 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.OptionalInt;
-import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.RejectedExecutionException;
-import java.util.concurrent.ThreadPoolExecutor;
-import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Function;
 import org.apache.sshd.common.SshConstants;
 import org.apache.sshd.common.session.Session;
@@ -58,16 +53,12 @@ final class SessionRegistry implements SessionListener, AutoCloseable {
     private final PreAuthSlots<SessionState> preAuth;
     private final ScheduledExecutorService timer;
     /**
-     * Ends refused connections (caps, penalties, displacement): audits {@code session.terminate}
-     * and disconnects, off MINA's I/O threads and apart from {@link #timer}, so a flood of refused
-     * connections waiting on the audit cannot delay time limits or revocation. Bounded: beyond
-     * {@link #REFUSAL_QUEUE} waiting refusals a refused connection is closed at once, its refusal
-     * recorded only as the reason of its {@code session.close} (see {@link #summarisedRefusals}).
+     * Ends refused connections (caps, penalties, displacement), apart from {@link #timer}, so a
+     * flood of refused connections waiting on the audit cannot delay time limits or revocation.
+     * When its queue is full a refused connection is closed at once, its refusal recorded only as
+     * the reason of its {@code session.close}.
      */
-    private final ThreadPoolExecutor refusals;
-    static final int REFUSAL_QUEUE = 1024;
-    /** Refused connections closed without their own {@code session.terminate} (refusal queue full). */
-    private final AtomicLong summarisedRefusals = new AtomicLong();
+    private final Refusals refusals = new Refusals(Refusals.QUEUE);
     private long summarisedReported;
     private final UserSessionCounts perUserCounts;
     /** Wall-clock time, for certificate expiry; durations use {@link System#nanoTime}. */
@@ -87,11 +78,6 @@ final class SessionRegistry implements SessionListener, AutoCloseable {
             return t;
         });
         timer.scheduleWithFixedDelay(this::enforceTimeLimits, 1, 1, TimeUnit.SECONDS);
-        this.refusals = new ThreadPoolExecutor(1, 1, 0, TimeUnit.MILLISECONDS, new ArrayBlockingQueue<>(REFUSAL_QUEUE), r -> {
-            Thread t = new Thread(r, "sallyport-refusals");
-            t.setDaemon(true);
-            return t;
-        }, new ThreadPoolExecutor.AbortPolicy());
         this.perUserCounts = new UserSessionCounts();
     }
 
@@ -302,12 +288,7 @@ final class SessionRegistry implements SessionListener, AutoCloseable {
         if (!mark(state, reason)) {
             return;
         }
-        try {
-            refusals.execute(() -> finishTermination(state, reason, clientMessage));
-        } catch (RejectedExecutionException e) {
-            summarisedRefusals.incrementAndGet();
-            state.session.close(true);
-        }
+        refusals.submit(() -> finishTermination(state, reason, clientMessage), () -> state.session.close(true));
     }
 
     /**
@@ -320,14 +301,11 @@ final class SessionRegistry implements SessionListener, AutoCloseable {
                 terminate(state, reason, clientMessage);
             }
         };
-        try {
-            refusals.execute(end);
-        } catch (RejectedExecutionException e) {
+        refusals.submit(end, () -> {
             if (!state.authenticated() && mark(state, reason)) {
-                summarisedRefusals.incrementAndGet();
                 state.session.close(true);
             }
-        }
+        });
     }
 
     /**
@@ -404,7 +382,7 @@ final class SessionRegistry implements SessionListener, AutoCloseable {
                 }
             }
             penalties.sweep();
-            long summarised = summarisedRefusals.get();
+            long summarised = refusals.summarised();
             if (summarised != summarisedReported) {
                 log.warn("{} refused connections closed at once, the refusal queue being full; each one's session.close"
                         + " names the refusal", summarised - summarisedReported);
@@ -434,6 +412,6 @@ final class SessionRegistry implements SessionListener, AutoCloseable {
     @Override
     public void close() {
         timer.shutdownNow();
-        refusals.shutdownNow();
+        refusals.close();
     }
 }
