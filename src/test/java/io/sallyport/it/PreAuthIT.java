@@ -237,6 +237,24 @@ class PreAuthIT {
     }
 
     @Test
+    void floodThatKeepsDisplacingItsOwnConnectionsIsRefusedForConnectionsWithoutAKey() throws Exception {
+        // Twelve addresses for four slots: each newcomer displaces a connection that never offered a key.
+        List<String> addresses = new ArrayList<>();
+        for (int i = 9; i < 21; i++) {
+            addresses.add("127.0.0." + i);
+        }
+        try (BastionFixture bastion = bastion("  max_unauthenticated: 4\n  login_grace_time: 60s\n  noauth_penalty: 10s");
+             Flood flood = Flood.from(addresses, bastion.port(), 1)) {
+            awaitCount(bastion, "session.terminate", "max_unauthenticated", 11);
+
+            // None ran out at login_grace_time: only the displacements can have put a source in the penalty.
+            awaitCount(bastion, "session.terminate", "noauth_penalty", 1);
+            assertThat(bastion.audit().named("session.close").stream()
+                    .filter(e -> e.path("reason").asText().equals("login_grace_time")).toList()).isEmpty();
+        }
+    }
+
+    @Test
     void penaltyExemptAddressIsNeitherCappedNorPenalised() throws Exception {
         try (BastionFixture bastion = bastion("  max_unauthenticated: 8\n  max_unauthenticated_per_source: 2\n"
                 + "  login_grace_time: 1s\n  noauth_penalty: 1s\n  penalty_exempt: [\"127.0.0.9/32\"]");
