@@ -2,6 +2,7 @@ package io.sallyport.admission;
 
 import java.util.ArrayDeque;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -15,12 +16,17 @@ import java.util.Optional;
  *
  * <p><b>Fair share when full.</b> A per-source cap alone still lets a flood from
  * {@code max / maxPerSource} addresses take every slot. So when all slots are taken, a newcomer
- * whose source holds fewer slots than the largest holder takes a slot from it: the largest
- * holder's oldest connection is displaced (the caller ends it). A flood from many addresses thus
- * crowds out only itself, and an address holding a single slot — an engineer logging in — is
- * displaced only when every holder is down to one slot, i.e. by a flood from more than
- * {@code max} addresses. Exempt sources (an office NAT) are never displaced; a newcomer from one
- * counts as holding nothing, and nobody is displaced for a source at its cap.
+ * whose share block holds fewer slots than the largest holder takes a slot from it: one of the
+ * largest holder's connections is displaced (the caller ends it). A flood from many addresses thus
+ * crowds out only itself. Fair share is judged by {@link Source#shareBlock} — for IPv6 the /48,
+ * not the /64 the per-source cap counts — so one attacker with a /56 or a /48 (256 or 65,536 /64s)
+ * counts as one holder and cannot hold more than anyone else.
+ *
+ * <p><b>Who is displaced.</b> Of the largest holder's connections, the oldest that has not offered
+ * a key yet ({@link #keyOffered}); a connection that has offered one — an engineer mid-login — is
+ * displaced only when no holder large enough has any other. Exempt sources (an office NAT) are
+ * never displaced and are counted apart from the non-exempt addresses of their block; a newcomer
+ * from one counts as holding nothing, and nobody is displaced for a source at its cap.
  *
  * <p>Memory is bounded by {@code max}: only sources holding a slot are remembered. Thread-safe.
  *
@@ -39,13 +45,26 @@ public final class PreAuthSlots<T> {
         record Refused<T>(String reason) implements Admission<T> {}
     }
 
-    private record Held<T>(T connection, long order) {}
+    private static final class Held<T> {
+        final T connection;
+        final Source source;
+        final long order;
+        boolean offered;
+
+        Held(T connection, Source source, long order) {
+            this.connection = connection;
+            this.source = source;
+            this.order = order;
+        }
+    }
 
     private final int max;
     private final int maxPerSource;
-    /** Guarded by {@code this}, as is everything below. */
-    private final Map<String, ArrayDeque<Held<T>>> bySource = new HashMap<>();
-    private final Map<T, Source> holders = new HashMap<>();
+    /** Slots held per {@link #blockKey}. Guarded by {@code this}, as is everything below. */
+    private final Map<String, Integer> perBlock = new HashMap<>();
+    /** Slots held per {@link #shareKey}, oldest first. */
+    private final Map<String, ArrayDeque<Held<T>>> perShare = new HashMap<>();
+    private final Map<T, Held<T>> holders = new HashMap<>();
     private long admitted;
 
     public PreAuthSlots(int max, int maxPerSource) {
@@ -60,23 +79,36 @@ public final class PreAuthSlots<T> {
         if (holders.containsKey(connection)) {
             return new Admission.Admitted<>(Optional.empty());
         }
-        int own = countOf(source.block());
+        int own = perBlock.getOrDefault(blockKey(source), 0);
         if (!source.exempt() && own >= maxPerSource) {
             return new Admission.Refused<>(MAX_UNAUTHENTICATED_PER_SOURCE);
         }
         Optional<T> displaced = Optional.empty();
         if (holders.size() >= max) {
-            Optional<String> victim = largestHolder(source.exempt() ? 0 : own);
+            ArrayDeque<Held<T>> share = perShare.get(shareKey(source));
+            Optional<T> victim = victim(source.exempt() || share == null ? 0 : share.size());
             if (victim.isEmpty()) {
                 return new Admission.Refused<>(MAX_UNAUTHENTICATED);
             }
-            T oldest = bySource.get(victim.get()).peekFirst().connection();
-            release(oldest);
-            displaced = Optional.of(oldest);
+            release(victim.get());
+            displaced = victim;
         }
-        bySource.computeIfAbsent(source.block(), k -> new ArrayDeque<>()).addLast(new Held<>(connection, admitted++));
-        holders.put(connection, source);
+        Held<T> held = new Held<>(connection, source, admitted++);
+        perBlock.merge(blockKey(source), 1, Integer::sum);
+        perShare.computeIfAbsent(shareKey(source), k -> new ArrayDeque<>()).addLast(held);
+        holders.put(connection, held);
         return new Admission.Admitted<>(displaced);
+    }
+
+    /**
+     * The connection has offered a key: it is displaced only when no holder large enough has a
+     * connection that has not. Idempotent; ignored for a connection holding no slot.
+     */
+    public synchronized void keyOffered(T connection) {
+        Held<T> held = holders.get(connection);
+        if (held != null) {
+            held.offered = true;
+        }
     }
 
     /**
@@ -85,24 +117,25 @@ public final class PreAuthSlots<T> {
      * @return whether it held one
      */
     public synchronized boolean release(T connection) {
-        Source source = holders.remove(connection);
-        if (source == null) {
+        Held<T> held = holders.remove(connection);
+        if (held == null) {
             return false;
         }
-        ArrayDeque<Held<T>> q = bySource.get(source.block());
-        q.removeIf(h -> h.connection() == connection);
+        perBlock.computeIfPresent(blockKey(held.source), (k, n) -> n <= 1 ? null : n - 1);
+        ArrayDeque<Held<T>> q = perShare.get(shareKey(held.source));
+        q.remove(held);
         if (q.isEmpty()) {
-            bySource.remove(source.block());
+            perShare.remove(shareKey(held.source));
         }
         return true;
     }
 
     /** Connections from {@code source} holding a slot now, oldest first. */
     public synchronized List<T> holdersFrom(Source source) {
-        ArrayDeque<Held<T>> q = bySource.get(source.block());
+        ArrayDeque<Held<T>> q = perShare.get(shareKey(source));
         List<T> out = new ArrayList<>();
         if (q != null) {
-            q.forEach(h -> out.add(h.connection()));
+            q.stream().filter(h -> blockKey(h.source).equals(blockKey(source))).forEach(h -> out.add(h.connection));
         }
         return out;
     }
@@ -114,34 +147,43 @@ public final class PreAuthSlots<T> {
 
     /** Sources holding a slot now. */
     public synchronized int sources() {
-        return bySource.size();
+        return perBlock.size();
     }
 
-    private int countOf(String block) {
-        ArrayDeque<Held<T>> q = bySource.get(block);
-        return q == null ? 0 : q.size();
+    /** Exempt connections are counted apart from the rest of their block (an exempt /128 inside a /64). */
+    private static String blockKey(Source source) {
+        return source.exempt() ? "exempt " + source.block() : source.block();
+    }
+
+    private static String shareKey(Source source) {
+        return source.exempt() ? "exempt " + source.shareBlock() : source.shareBlock();
     }
 
     /**
-     * The non-exempt source with the most slots, more than {@code newcomerHolds}; of equals, the
-     * one holding the oldest connection. A scan of at most {@code max} sources, only when full.
+     * The connection to displace for a newcomer whose share block holds {@code newcomerHolds}:
+     * from the non-exempt share blocks holding more, largest first (of equals, the one holding the
+     * oldest connection), the oldest connection that has not offered a key; failing that, the
+     * oldest connection of the largest. A scan of at most {@code max} connections, only when full.
      */
-    private Optional<String> largestHolder(int newcomerHolds) {
-        String best = null;
-        int bestCount = newcomerHolds;
-        long bestOrder = Long.MAX_VALUE;
-        for (Map.Entry<String, ArrayDeque<Held<T>>> e : bySource.entrySet()) {
-            ArrayDeque<Held<T>> q = e.getValue();
-            if (holders.get(q.peekFirst().connection()).exempt()) {
-                continue;
-            }
-            long order = q.peekFirst().order();
-            if (q.size() > bestCount || (best != null && q.size() == bestCount && order < bestOrder)) {
-                best = e.getKey();
-                bestCount = q.size();
-                bestOrder = order;
+    private Optional<T> victim(int newcomerHolds) {
+        List<ArrayDeque<Held<T>>> larger = new ArrayList<>();
+        for (ArrayDeque<Held<T>> q : perShare.values()) {
+            if (!q.peekFirst().source.exempt() && q.size() > newcomerHolds) {
+                larger.add(q);
             }
         }
-        return Optional.ofNullable(best);
+        if (larger.isEmpty()) {
+            return Optional.empty();
+        }
+        larger.sort(Comparator.<ArrayDeque<Held<T>>>comparingInt(ArrayDeque::size).reversed()
+                .thenComparingLong(q -> q.peekFirst().order));
+        for (ArrayDeque<Held<T>> q : larger) {
+            for (Held<T> h : q) {
+                if (!h.offered) {
+                    return Optional.of(h.connection);
+                }
+            }
+        }
+        return Optional.of(larger.get(0).peekFirst().connection);
     }
 }

@@ -10,6 +10,8 @@ import java.util.List;
 public final class SourceBlocks {
     /** IPv6 sources are grouped by this prefix; see {@link Source}. */
     public static final int IPV6_PREFIX = 64;
+    /** IPv6 fair share of pre-auth slots is judged by this prefix; see {@link Source#shareBlock}. */
+    public static final int IPV6_SHARE_PREFIX = 48;
 
     private final List<Cidr> exempt;
 
@@ -21,7 +23,9 @@ public final class SourceBlocks {
     public Source of(InetAddress address) {
         InetAddress a = IpLiterals.canonical(address);
         boolean isExempt = exempt.stream().anyMatch(c -> c.contains(a));
-        String block = a instanceof Inet4Address ? IpLiterals.format(a) : Cidr.of(a, IPV6_PREFIX).toString();
-        return new Source(block, isExempt);
+        if (a instanceof Inet4Address) {
+            return new Source(IpLiterals.format(a), isExempt);
+        }
+        return new Source(Cidr.of(a, IPV6_PREFIX).toString(), Cidr.of(a, IPV6_SHARE_PREFIX).toString(), isExempt);
     }
 }

@@ -26,8 +26,8 @@ import java.util.function.LongSupplier;
  * by the batch and stays refused. Connections refused at accept are not counted: a refusal is not
  * lengthened by what it refuses.
  *
- * <p>A login from the source clears its record (it holds a key we accept). Exempt sources are
- * never recorded.
+ * <p>A login from the source clears its noauth debt (it holds a key we accept) but not its failed
+ * logins nor a refusal in force. Exempt sources are never recorded.
  *
  * <p><b>Memory.</b> At most {@code maxSources} sources are remembered; beyond that the one seen
  * least recently is forgotten. A source that keeps connecting is looked up each time, so it stays;
@@ -154,9 +154,16 @@ public final class SourcePenalties {
         return debt > noauthPenalty * NOAUTH_FREE ? inForce(r, now) : Optional.empty();
     }
 
-    /** A login from {@code source} succeeded: its failures and debt are forgiven. */
+    /**
+     * A login from {@code source} succeeded: its noauth debt is forgiven (the source holds a key we
+     * accept). Its failed logins are not: they keep counting in their window, so alternating wrong
+     * keys with a good login buys no extra guesses.
+     */
     public synchronized void loggedIn(Source source) {
-        sources.remove(source.block());
+        Record r = sources.get(source.block());
+        if (r != null) {
+            r.noauthDebtEnds = ticker.getAsLong();
+        }
     }
 
     /** Forgets the sources whose windows and refusals have all run out; call now and then. */

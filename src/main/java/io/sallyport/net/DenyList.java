@@ -28,6 +28,9 @@ public final class DenyList {
             entry("fe80::/10", "link-local"),
             entry("64:ff9b::/96", "NAT64 (would reach any IPv4 address)"),
             entry("64:ff9b:1::/48", "local-use NAT64 (would reach any IPv4 address)"),
+            entry("2002::/16", "6to4 (embeds an IPv4 address a relay would reach)"),
+            entry("2001::/32", "Teredo (embeds an IPv4 address a relay would reach)"),
+            entry("fec0::/10", "site-local (deprecated, may still route inside the site)"),
             entry("0.0.0.0/8", "'this network' (0.0.0.0 reaches the bastion itself)"),
             entry("::/128", "the unspecified address (reaches the bastion itself)"),
             // IPv4-compatible IPv6 (deprecated) embeds an IPv4 address a stack may still route.

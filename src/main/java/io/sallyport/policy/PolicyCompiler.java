@@ -91,6 +91,11 @@ public final class PolicyCompiler {
                                 + "' reaches addresses outside policy.private_networks (" + IpLiterals.format(outside.get())
                                 + " and on): an open proxy to the internet. Keep the rule inside the private networks,"
                                 + " or set policy.allow_public_targets: true if public targets are meant"));
+                    } else if (outside.isPresent()) {
+                        // Allowed, but shown: a typo such as [::/0]:22 for [fd00::/8]:22 must not pass unseen.
+                        problems.add(ConfigProblem.warning(file, written.line(), written.keyPath(), "'" + rule.text()
+                                + "' reaches addresses outside policy.private_networks (" + IpLiterals.format(outside.get())
+                                + " and on); allowed by policy.allow_public_targets: true"));
                     }
                 }
             }

@@ -109,6 +109,11 @@ final class BastionAuthenticator implements PublickeyAuthenticator {
         reject(state, username, Optional.of(info(certificate, identity, cert)), reason);
     }
 
+    /** The connection sent a {@code publickey} request: see {@link SessionRegistry#keyOffered}. */
+    void keyOffered(SessionState state) {
+        registry.keyOffered(state);
+    }
+
     /** The penalty in force against the session's source: every key it offers is refused. */
     Optional<io.sallyport.admission.SourcePenalties.Penalty> penaltyOf(ServerSession session) {
         SessionState state = SessionState.of(session);

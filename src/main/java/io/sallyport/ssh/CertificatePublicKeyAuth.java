@@ -61,6 +61,7 @@ final class CertificatePublicKeyAuth extends UserAuthPublicKey {
             return super.doAuth(buffer, init); // not a session the registry saw open: nothing to account
         }
         state.keyOffered = true;
+        authenticator.keyOffered(state);
         String user = getUsername();
         Offer offer = peek(buffer);
         Optional<SourcePenalties.Penalty> penalty = authenticator.penaltyOf(session);

@@ -17,11 +17,11 @@ import java.time.Instant;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.OptionalInt;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Function;
 import org.apache.sshd.common.SshConstants;
 import org.apache.sshd.common.session.Session;
@@ -48,11 +48,19 @@ final class SessionRegistry implements SessionListener, AutoCloseable {
     private final Auditor auditor;
     private final Config.Policy policy;
     private final Map<String, SessionState> live = new ConcurrentHashMap<>();
-    private final Map<String, AtomicInteger> perUser = new ConcurrentHashMap<>();
     private final SourceBlocks sources;
     private final SourcePenalties penalties;
     private final PreAuthSlots<SessionState> preAuth;
     private final ScheduledExecutorService timer;
+    /**
+     * Ends refused connections (caps, penalties, displacement), apart from {@link #timer}, so a
+     * flood of refused connections waiting on the audit cannot delay time limits or revocation.
+     * When its queue is full a refused connection is closed at once, its refusal recorded only as
+     * the reason of its {@code session.close}.
+     */
+    private final Refusals refusals = new Refusals(Refusals.QUEUE);
+    private long summarisedReported;
+    private final UserSessionCounts perUserCounts;
     /** Wall-clock time, for certificate expiry; durations use {@link System#nanoTime}. */
     private final Clock clock;
 
@@ -70,6 +78,7 @@ final class SessionRegistry implements SessionListener, AutoCloseable {
             return t;
         });
         timer.scheduleWithFixedDelay(this::enforceTimeLimits, 1, 1, TimeUnit.SECONDS);
+        this.perUserCounts = new UserSessionCounts();
     }
 
     // ---- MINA session lifecycle ---------------------------------------------------------------
@@ -107,15 +116,21 @@ final class SessionRegistry implements SessionListener, AutoCloseable {
 
         Optional<SourcePenalties.Penalty> penalty = penalties.inForce(state.source);
         if (penalty.isPresent()) {
-            terminateSoon(state, penalty.get().reason(), penalty.get().clientMessage());
+            refuse(state, penalty.get().reason(), penalty.get().clientMessage());
             return;
         }
         PreAuthSlots.Admission<SessionState> admission = preAuth.admit(state.source, state);
         if (admission instanceof PreAuthSlots.Admission.Admitted<SessionState> a) {
-            a.displaced().ifPresent(victim -> terminateSoonUnlessLoggedIn(victim, PreAuthSlots.MAX_UNAUTHENTICATED,
-                    "too many unauthenticated connections; yours was the oldest from the busiest address"));
+            a.displaced().ifPresent(victim -> {
+                if (!victim.keyOffered) {
+                    // Displaced before offering a key: counts like a connection that ended without one.
+                    chargeNoauth(victim);
+                }
+                terminateSoonUnlessLoggedIn(victim, PreAuthSlots.MAX_UNAUTHENTICATED,
+                        "too many unauthenticated connections; yours was displaced from the busiest address block");
+            });
         } else if (admission instanceof PreAuthSlots.Admission.Refused<SessionState> r) {
-            terminateSoon(state, r.reason(), r.reason().equals(PreAuthSlots.MAX_UNAUTHENTICATED_PER_SOURCE)
+            refuse(state, r.reason(), r.reason().equals(PreAuthSlots.MAX_UNAUTHENTICATED_PER_SOURCE)
                     ? "too many unauthenticated connections from your address; try again later"
                     : "too many unauthenticated connections; try again later");
         }
@@ -128,6 +143,11 @@ final class SessionRegistry implements SessionListener, AutoCloseable {
         }
         SessionState state = SessionState.of((ServerSession) session);
         SessionState.PendingLogin login = state == null ? null : state.pending;
+        if (state != null && (state.closed.get() || state.terminated.get())) {
+            // Closed (or refused) before MINA reported the login: it never counts as one.
+            session.close(true);
+            return;
+        }
         if (login == null) {
             // MINA says authenticated but our authenticator never accepted: impossible with only
             // publickey configured. Fail closed.
@@ -142,7 +162,12 @@ final class SessionRegistry implements SessionListener, AutoCloseable {
         state.touch();
         preAuth.release(state);
         penalties.loggedIn(state.source);
-        int count = perUser.computeIfAbsent(login.identity().user(), u -> new AtomicInteger()).incrementAndGet();
+        OptionalInt counted = perUserCounts.loggedIn(state, login.identity().user());
+        if (counted.isEmpty()) {
+            session.close(true); // closed meanwhile: not a session, never counted
+            return;
+        }
+        int count = counted.getAsInt();
         auditor.emit(new AuditEvent.AuthAccept(state.id, state.client, login.identity().user(), login.auth()));
         if (count > policy.maxSessionsPerUser()) {
             // Two logins raced past the authenticator's check: the later one goes.
@@ -161,8 +186,8 @@ final class SessionRegistry implements SessionListener, AutoCloseable {
             tunnel.reportClose();
         }
         String reason;
+        perUserCounts.closed(state);
         if (state.authenticated()) {
-            perUser.computeIfPresent(state.identity.user(), (u, n) -> n.decrementAndGet() <= 0 ? null : n);
             reason = state.terminationReason != null ? state.terminationReason : "client disconnected";
         } else {
             boolean heldSlot = preAuth.release(state);
@@ -175,10 +200,9 @@ final class SessionRegistry implements SessionListener, AutoCloseable {
             }
             if (heldSlot && !state.keyOffered && state.terminationReason == null) {
                 // Closed by the client or at login_grace_time, never having offered a key. Not
-                // counted: connections the server itself ended (quotas, penalties, shutdown).
-                penalties.noauthEnd(state.source).ifPresent(p ->
-                        log.info("refusing {} for {}s: connections ended without offering a key", state.source,
-                                p.remaining().toSeconds()));
+                // counted here: connections the server itself ended (quotas, penalties, shutdown);
+                // one displaced from its slot was counted when it was displaced.
+                chargeNoauth(state);
             }
             reason = state.terminationReason != null ? state.terminationReason
                     : timedOut(session) ? "login_grace_time" : "not authenticated";
@@ -190,8 +214,18 @@ final class SessionRegistry implements SessionListener, AutoCloseable {
     // ---- queries for the authenticator and admin views --------------------------------------
 
     int sessionsOf(String user) {
-        AtomicInteger n = perUser.get(user);
-        return n == null ? 0 : n.get();
+        return perUserCounts.of(user);
+    }
+
+    /** The connection has offered a key: from now on it is the last one a pre-auth quota displaces. */
+    void keyOffered(SessionState state) {
+        preAuth.keyOffered(state);
+    }
+
+    private void chargeNoauth(SessionState state) {
+        penalties.noauthEnd(state.source).ifPresent(p ->
+                log.info("refusing {} for {}s: connections ended without offering a key", state.source,
+                        p.remaining().toSeconds()));
     }
 
     List<SessionState> live() {
@@ -219,7 +253,7 @@ final class SessionRegistry implements SessionListener, AutoCloseable {
 
     /** Ends the session because its source is refused; audited with the penalty's reason. */
     void endForPenalty(SessionState state, SourcePenalties.Penalty penalty) {
-        terminateSoon(state, penalty.reason(), penalty.clientMessage());
+        refuse(state, penalty.reason(), penalty.clientMessage());
     }
 
     private void endPreAuth(Source source, SourcePenalties.Penalty penalty) {
@@ -241,10 +275,22 @@ final class SessionRegistry implements SessionListener, AutoCloseable {
 
     /** Ends a session, audited once as {@code session.terminate} with {@code reason}. */
     void terminate(SessionState state, String reason, String clientMessage) {
-        if (!state.terminated.compareAndSet(false, true)) {
+        if (!mark(state, reason)) {
             return;
         }
+        finishTermination(state, reason, clientMessage);
+    }
+
+    /** Marks the session ended for {@code reason}, at once: the authenticator and channels refuse from now on. */
+    private static boolean mark(SessionState state, String reason) {
+        if (!state.terminated.compareAndSet(false, true)) {
+            return false;
+        }
         state.terminationReason = reason;
+        return true;
+    }
+
+    private void finishTermination(SessionState state, String reason, String clientMessage) {
         auditor.emit(new AuditEvent.SessionTerminate(state.id, state.user(), state.client, reason));
         try {
             state.session.disconnect(SshConstants.SSH2_DISCONNECT_BY_APPLICATION, clientMessage);
@@ -253,9 +299,18 @@ final class SessionRegistry implements SessionListener, AutoCloseable {
         }
     }
 
-    /** Terminates from the timer thread: MINA is still setting the session up in sessionCreated. */
-    private void terminateSoon(SessionState state, String reason, String clientMessage) {
-        timer.execute(() -> terminate(state, reason, clientMessage));
+    /**
+     * Refuses a connection: marks it terminated now (it can neither log in nor open a channel from
+     * here on), then audits and disconnects it on the refusal thread — MINA may still be setting the
+     * session up, and the audit may wait for its spool. When that thread's queue is full (a flood),
+     * the connection is closed at once and its refusal is left to its {@code session.close} event,
+     * whose reason names it; the count of these is logged.
+     */
+    private void refuse(SessionState state, String reason, String clientMessage) {
+        if (!mark(state, reason)) {
+            return;
+        }
+        refusals.submit(() -> finishTermination(state, reason, clientMessage), () -> state.session.close(true));
     }
 
     /**
@@ -263,9 +318,14 @@ final class SessionRegistry implements SessionListener, AutoCloseable {
      * valid signature, checked against the penalty just before) is no longer what the quota counts.
      */
     private void terminateSoonUnlessLoggedIn(SessionState state, String reason, String clientMessage) {
-        timer.execute(() -> {
+        Runnable end = () -> {
             if (!state.authenticated()) {
                 terminate(state, reason, clientMessage);
+            }
+        };
+        refusals.submit(end, () -> {
+            if (!state.authenticated() && mark(state, reason)) {
+                state.session.close(true);
             }
         });
     }
@@ -344,6 +404,12 @@ final class SessionRegistry implements SessionListener, AutoCloseable {
                 }
             }
             penalties.sweep();
+            long summarised = refusals.summarised();
+            if (summarised != summarisedReported) {
+                log.warn("{} refused connections closed at once, the refusal queue being full; each one's session.close"
+                        + " names the refusal", summarised - summarisedReported);
+                summarisedReported = summarised;
+            }
         } catch (RuntimeException e) {
             log.error("session timer: {}", e.toString());
         }
@@ -368,5 +434,6 @@ final class SessionRegistry implements SessionListener, AutoCloseable {
     @Override
     public void close() {
         timer.shutdownNow();
+        refusals.close();
     }
 }

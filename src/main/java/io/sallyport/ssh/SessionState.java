@@ -57,6 +57,13 @@ final class SessionState {
     private boolean tunnelsClosed;
     final AtomicBoolean terminated = new AtomicBoolean();
     final AtomicBoolean closed = new AtomicBoolean();
+    /** Whom this session counts against in {@link UserSessionCounts}; guarded by itself. */
+    final UserCount userCount = new UserCount();
+
+    static final class UserCount {
+        /** The user the login was counted for, null while not counted. */
+        String counted;
+    }
 
     volatile Identity identity;
     volatile AuditEvent.AuthInfo auth;

@@ -2,6 +2,8 @@ package io.sallyport.admission;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import java.net.InetAddress;
+import java.util.List;
 import java.util.Optional;
 import org.junit.jupiter.api.Test;
 
@@ -141,5 +143,57 @@ class PreAuthSlotsTest {
 
         assertThat(slots.held()).isEqualTo(50);
         assertThat(slots.sources()).isEqualTo(50);
+    }
+
+    @Test
+    void oneIpv6Slash56CannotDisplaceAnEngineerMidLogin() throws Exception {
+        SourceBlocks blocks = new SourceBlocks(List.of());
+        PreAuthSlots<String> slots = new PreAuthSlots<>(100, 10);
+        slots.admit(blocks.of(InetAddress.getByName("192.0.2.7")), "engineer");
+        // One attacker with a /56: 256 /64s, each a source of its own for the per-source cap.
+        for (int i = 0; i < 256; i++) {
+            Source s = blocks.of(InetAddress.getByName("2001:db8:0:" + Integer.toHexString(i) + "::1"));
+            for (int k = 0; k < 3; k++) {
+                PreAuthSlots.Admission<String> a = slots.admit(s, "atk" + i + "-" + k);
+                if (admitted(a)) {
+                    assertThat(displaced(a)).as("attacker connection %d-%d", i, k).isNotEqualTo(Optional.of("engineer"));
+                }
+            }
+        }
+
+        assertThat(slots.holdersFrom(blocks.of(InetAddress.getByName("192.0.2.7")))).containsExactly("engineer");
+    }
+
+    @Test
+    void aSlash48HoldsNoMoreThanItsFairShareWhenOthersArrive() throws Exception {
+        SourceBlocks blocks = new SourceBlocks(List.of());
+        PreAuthSlots<String> slots = new PreAuthSlots<>(20, 10);
+        for (int i = 0; i < 20; i++) {
+            slots.admit(blocks.of(InetAddress.getByName("2001:db8:0:" + i + "::1")), "atk" + i);
+        }
+        for (int u = 0; u < 10; u++) {
+            PreAuthSlots.Admission<String> a = slots.admit(flooder(100 + u), "user" + u);
+            assertThat(displaced(a)).as("user %d", u).hasValueSatisfying(v -> assertThat(v).startsWith("atk"));
+        }
+
+        assertThat(slots.held()).isEqualTo(20);
+        assertThat(refusal(slots.admit(blocks.of(InetAddress.getByName("2001:db8:0:ff::1")), "atk-late")))
+                .isEqualTo("max_unauthenticated");
+    }
+
+    @Test
+    void aConnectionThatOfferedAKeyIsDisplacedOnlyWhenNoOtherCandidateExists() {
+        PreAuthSlots<String> slots = new PreAuthSlots<>(3, 3);
+        slots.admit(flooder(1), "offered");
+        slots.admit(flooder(1), "silent");
+        slots.admit(flooder(2), "other");
+        slots.keyOffered("offered");
+
+        assertThat(displaced(slots.admit(USER, "u1"))).contains("silent");
+        // Every holder is down to one slot; the only one that has not offered a key goes first.
+        assertThat(displaced(slots.admit(flooder(3), "f3"))).contains("other");
+        slots.keyOffered("u1");
+        slots.keyOffered("f3");
+        assertThat(displaced(slots.admit(flooder(4), "f4"))).contains("offered");
     }
 }

@@ -37,4 +37,25 @@ class SourceBlocksTest {
         assertThat(of("2001:db8:ff:1::5").exempt()).isTrue();
         assertThat(of("203.0.114.1").exempt()).isFalse();
     }
+
+    @Test
+    void ipv6FairShareIsJudgedPerSlash48() throws Exception {
+        assertThat(of("2001:db8:1:2::1").shareBlock()).isEqualTo("2001:db8:1::/48");
+        assertThat(of("2001:db8:1:ff::1").shareBlock()).isEqualTo(of("2001:db8:1:2::1").shareBlock());
+        assertThat(of("198.51.100.7").shareBlock()).isEqualTo("198.51.100.7");
+    }
+
+    @Test
+    void exemptSlash128DoesNotShareItsSlash64CounterWithStrangers() throws Exception {
+        SourceBlocks office = new SourceBlocks(List.of("2001:db8:1:2::10/128"));
+        Source exempt = office.of(InetAddress.getByName("2001:db8:1:2::10"));
+        Source neighbour = office.of(InetAddress.getByName("2001:db8:1:2::99"));
+        PreAuthSlots<String> slots = new PreAuthSlots<>(100, 10);
+        for (int k = 0; k < 10; k++) {
+            slots.admit(exempt, "o" + k);
+        }
+
+        assertThat(slots.admit(neighbour, "n")).isInstanceOf(PreAuthSlots.Admission.Admitted.class);
+        assertThat(slots.holdersFrom(neighbour)).containsExactly("n");
+    }
 }

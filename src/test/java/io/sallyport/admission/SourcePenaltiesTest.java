@@ -59,14 +59,27 @@ class SourcePenaltiesTest {
         assertThat(penalties.authFailure(ATTACKER)).isPresent();
     }
 
+    // A login used to forgive the whole record; it now forgives the noauth debt only.
     @Test
-    void aLoginForgivesTheSource() {
+    void aLoginForgivesTheNoauthDebt() {
+        for (int i = 0; i < SourcePenalties.NOAUTH_FREE; i++) {
+            penalties.noauthEnd(ATTACKER);
+        }
+        penalties.loggedIn(ATTACKER);
+
+        assertThat(penalties.noauthEnd(ATTACKER)).isEmpty();
+        assertThat(penalties.tracked()).isEqualTo(1);
+    }
+
+    @Test
+    void alternatingWrongKeysWithAGoodLoginBuysNoExtraGuesses() {
         penalties.authFailure(ATTACKER);
         penalties.authFailure(ATTACKER);
         penalties.loggedIn(ATTACKER);
 
-        assertThat(penalties.authFailure(ATTACKER)).isEmpty();
-        assertThat(penalties.tracked()).isEqualTo(1);
+        assertThat(penalties.authFailure(ATTACKER)).isPresent();
+        penalties.loggedIn(ATTACKER);
+        assertThat(penalties.inForce(ATTACKER)).isPresent();
     }
 
     @Test

@@ -197,6 +197,64 @@ class PreAuthIT {
     }
 
     @Test
+    void connectionRefusedAtTheCapCanNeverLogInAndAFloodOfThemDoesNotDelayAnotherUsersLogin() throws Exception {
+        // Two connections from 127.0.0.9 hold its slots; the rest of the flood is refused over and over.
+        try (BastionFixture bastion = bastion("  max_unauthenticated_per_source: 2\n  login_grace_time: 40s")) {
+            OpenSsh ssh = warmedUp(bastion);
+            try (Flood flood = Flood.from(List.of("127.0.0.9"), bastion.port(), 30)) {
+                awaitCount(bastion, "session.terminate", "max_unauthenticated_per_source", 30);
+                SshClient client = client(List.of());
+                try {
+                    // alice's own key, from the capped address: each connection is refused before it can log in.
+                    for (int i = 0; i < 5; i++) {
+                        boolean loggedIn;
+                        try (ClientSession session = client.connect("alice", new InetSocketAddress("127.0.0.1", bastion.port()),
+                                null, new InetSocketAddress("127.0.0.9", 0)).verify(Duration.ofSeconds(10)).getSession()) {
+                            try (InputStream in = Files.newInputStream(aliceKey)) {
+                                session.addPublicKeyIdentity(SecurityUtils.loadKeyPairIdentities(null,
+                                        NamedResource.ofName("alice"), in, null).iterator().next());
+                            }
+                            session.auth().verify(Duration.ofSeconds(10));
+                            loggedIn = session.isAuthenticated();
+                        } catch (Exception refused) {
+                            loggedIn = false;
+                        }
+                        assertThat(loggedIn).as("connection %d from the capped address", i).isFalse();
+                    }
+                } finally {
+                    client.stop();
+                }
+
+                OpenSsh.Result r = tunnel(ssh);
+
+                assertThat(r.elapsed()).as("login and tunnel under the flood").isLessThan(LOGIN_UNDER_FLOOD);
+                assertThat(bastion.audit().named("auth.accept").stream()
+                        .filter(e -> e.path("client").path("ip").asText().equals("127.0.0.9")).toList())
+                        .as(bastion.audit().dump()).isEmpty();
+                assertThat(flood.attempts()).isGreaterThan(30);
+            }
+        }
+    }
+
+    @Test
+    void floodThatKeepsDisplacingItsOwnConnectionsIsRefusedForConnectionsWithoutAKey() throws Exception {
+        // Twelve addresses for four slots: each newcomer displaces a connection that never offered a key.
+        List<String> addresses = new ArrayList<>();
+        for (int i = 9; i < 21; i++) {
+            addresses.add("127.0.0." + i);
+        }
+        try (BastionFixture bastion = bastion("  max_unauthenticated: 4\n  login_grace_time: 60s\n  noauth_penalty: 10s");
+             Flood flood = Flood.from(addresses, bastion.port(), 1)) {
+            awaitCount(bastion, "session.terminate", "max_unauthenticated", 11);
+
+            // None ran out at login_grace_time: only the displacements can have put a source in the penalty.
+            awaitCount(bastion, "session.terminate", "noauth_penalty", 1);
+            assertThat(bastion.audit().named("session.close").stream()
+                    .filter(e -> e.path("reason").asText().equals("login_grace_time")).toList()).isEmpty();
+        }
+    }
+
+    @Test
     void penaltyExemptAddressIsNeitherCappedNorPenalised() throws Exception {
         try (BastionFixture bastion = bastion("  max_unauthenticated: 8\n  max_unauthenticated_per_source: 2\n"
                 + "  login_grace_time: 1s\n  noauth_penalty: 1s\n  penalty_exempt: [\"127.0.0.9/32\"]");

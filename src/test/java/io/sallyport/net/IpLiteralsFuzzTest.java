@@ -14,7 +14,8 @@ import java.util.Optional;
  * first, so it reads text a client chose. Its contract, checked here on every input: it never
  * throws, it answers only for text made of literal characters (a name is never looked up), and
  * what it answers is canonical (no IPv4-mapped IPv6) and survives {@link IpLiterals#format} and
- * back. Corpus and how to fuzz: docs/fuzzing.md.
+ * back, through IpLiterals and through the JDK's {@code InetAddress.getByName} alike. Corpus and
+ * how to fuzz: docs/fuzzing.md.
  */
 class IpLiteralsFuzzTest {
 
@@ -36,6 +37,12 @@ class IpLiteralsFuzzTest {
         String formatted = IpLiterals.format(address);
         assertThat(IpLiterals.parse(formatted)).contains(address);
         assertThat(IpLiterals.parse("[" + formatted + "]")).contains(address);
+        // The connect path hands the formatted literal to the JDK: it must read it as the same address.
+        try {
+            assertThat(InetAddress.getByName(formatted)).isEqualTo(address);
+        } catch (java.net.UnknownHostException e) {
+            throw new AssertionError("the JDK does not read " + formatted, e);
+        }
         if (address instanceof Inet6Address) {
             assertThat(formatted).contains(":").doesNotContain(":::");
         } else {

@@ -17,10 +17,14 @@ class PolicyCompilerTest {
     private final List<ConfigProblem> problems = new ArrayList<>();
 
     private ForwardingPolicy compile(String yaml) throws Exception {
-        Config config = ConfigLoader.parse(yaml, Path.of("test.yaml"));
-        ForwardingPolicy p = PolicyCompiler.compile(config, dns, () -> List.of(literal("10.0.1.10")), problems);
+        ForwardingPolicy p = compileWithProblems(yaml);
         assertThat(problems).isEmpty();
         return p;
+    }
+
+    private ForwardingPolicy compileWithProblems(String yaml) throws Exception {
+        Config config = ConfigLoader.parse(yaml, Path.of("test.yaml"));
+        return PolicyCompiler.compile(config, dns, () -> List.of(literal("10.0.1.10")), problems);
     }
 
     @Test
@@ -92,7 +96,7 @@ class PolicyCompilerTest {
 
     @Test
     void operatorDenyAndOwnAddressesBeatRules() throws Exception {
-        ForwardingPolicy p = compile("""
+        ForwardingPolicy p = compileWithProblems("""
                 policy:
                   roles:
                     admin:
@@ -100,6 +104,10 @@ class PolicyCompilerTest {
                   allow_public_targets: true
                   deny: [10.0.99.0/24]
                 """);
+        // A public rule allowed by allow_public_targets is still shown, as a warning.
+        assertThat(problems).extracting(Object::toString).containsExactly("test.yaml:4: policy.roles.admin.allow[0]: warning:"
+                + " '0.0.0.0/0:*' reaches addresses outside policy.private_networks (1.0.0.0 and on);"
+                + " allowed by policy.allow_public_targets: true");
 
         assertThat(p.decide(List.of("admin"), "10.0.99.1", 22)).isInstanceOf(Decision.Deny.class);
         assertThat(p.decide(List.of("admin"), "10.0.1.10", 22)).isInstanceOf(Decision.Deny.class);

@@ -147,16 +147,21 @@ class RuleProblemsTest {
     }
 
     @Test
-    void allowPublicTargetsLetsPublicRulesThrough() throws Exception {
+    void allowPublicTargetsLetsPublicRulesThroughWithAWarningForEach() throws Exception {
         Config c = parse("""
                 policy:
                   roles:
-                    ops: {allow: ["0.0.0.0/0:*", "[::/0]:443", "203.0.113.0/24:22"]}
+                    ops: {allow: ["0.0.0.0/0:*", "[::/0]:443", "203.0.113.0/24:22", "10.0.3.0/24:22"]}
                   allow_public_targets: true
                 """);
 
-        assertThat(c.warnings()).isEmpty();
-        assertThat(c.policy().roles().get("ops").allow()).hasSize(3);
+        assertThat(c.policy().roles().get("ops").allow()).hasSize(4);
+        assertThat(c.warnings()).extracting(ConfigProblem::keyPath, ConfigProblem::severity).containsExactly(
+                tuple("policy.roles.ops.allow[0]", ConfigProblem.Severity.WARNING),
+                tuple("policy.roles.ops.allow[1]", ConfigProblem.Severity.WARNING),
+                tuple("policy.roles.ops.allow[2]", ConfigProblem.Severity.WARNING));
+        assertThat(c.warnings().get(1).message()).isEqualTo("'[::/0]:443' reaches addresses outside policy.private_networks"
+                + " (::1:0:0 and on); allowed by policy.allow_public_targets: true");
     }
 
     @Test

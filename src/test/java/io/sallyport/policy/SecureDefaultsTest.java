@@ -105,7 +105,8 @@ class SecureDefaultsTest {
 
     @ParameterizedTest
     @ValueSource(strings = {"fd00:ec2::254", "[fd00:ec2::254]", "FD00:EC2:0:0:0:0:0:254", "fd00:ec2::23",
-            "64:ff9b::a9fe:a9fe", "64:ff9b::169.254.169.254", "::a9fe:a9fe"})
+            "64:ff9b::a9fe:a9fe", "64:ff9b::169.254.169.254", "::a9fe:a9fe", "64:ff9b:1::a9fe:a9fe",
+            "2002:a9fe:a9fe::1", "2001:0:4136:e378:8000:63bf:5601:5601", "fec0::a9fe:a9fe"})
     void ipv6RoutesToTheMetadataServiceAreDenied(String spelling) {
         ForwardingPolicy p = policy(dns, "admin", EVERYTHING);
 
