@@ -47,13 +47,17 @@ class DecisionQueueTest {
         for (int i = 0; i < 50; i++) {
             assertThat(queue.submit("flood", "mallory", stuck())).isTrue();
         }
+        // Mallory's two threads first: waiting for "two running" after alice's decision could see
+        // one of mallory's and alice's, before mallory's second had started.
+        eventually(() -> queue.running() == 2);
+        assertThat(queue.queued("flood")).as("mallory holds two threads; the rest of his requests wait").isEqualTo(48);
         CountDownLatch other = new CountDownLatch(1);
 
         queue.submit("honest", "alice", other::countDown);
 
         assertThat(other.await(2, TimeUnit.SECONDS)).as("alice's decision ran while mallory's were stuck").isTrue();
         eventually(() -> queue.running() == 2);
-        assertThat(queue.queued("flood")).as("mallory holds two threads; the rest of his requests wait").isEqualTo(48);
+        assertThat(queue.queued("flood")).as("still two of mallory's running, the rest waiting").isEqualTo(48);
     }
 
     @Test
