@@ -167,6 +167,57 @@ class AdminIT {
         }
     }
 
+    /**
+     * {@code run} opens the config's admin socket; a second server on the same socket does not
+     * start, and after a crash ({@code kill -9}) the next start replaces the socket left behind.
+     */
+    @Test
+    void runServesItsAdminSocketRefusesASecondServerOnItAndReplacesOneLeftByACrash() throws Exception {
+        Path work = Files.createDirectories(dir.resolve("run" + COUNTER.incrementAndGet()));
+        Path socket = work.resolve("admin.sock");
+        List<Path> configs = new ArrayList<>();
+        List<Integer> ports = new ArrayList<>();
+        for (int i = 0; i < 3; i++) {
+            int port = SallyportJar.freePort();
+            ports.add(port);
+            configs.add(Files.writeString(work.resolve("server" + i + ".yaml"), String.join("\n",
+                    "listen: [\"127.0.0.1:" + port + "\"]",
+                    "host_keys: [\"" + work.resolve("host_key") + "\"]",
+                    "admin:",
+                    "  socket: " + socket,
+                    "")));
+        }
+        try (ChildProcess first = SallyportJar.start("run", "-c", configs.get(0).toString())) {
+            SallyportJar.awaitListening(first, "127.0.0.1", ports.get(0), TIMEOUT);
+            assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(socket))).isEqualTo("rw-rw----");
+            ChildProcess.Finished listed = SallyportJar.run("sessions", "-c", configs.get(0).toString(), "--json");
+            assertThat(listed.exitCode()).as(listed.toString()).isZero();
+            assertThat(JSON.readTree(listed.stdout()).path("sessions").isArray()).isTrue();
+
+            try (ChildProcess second = SallyportJar.start("run", "-c", configs.get(1).toString())) {
+                ChildProcess.Finished refused = second.awaitExit(TIMEOUT);
+                assertThat(refused.exitCode()).as(refused.toString()).isEqualTo(1);
+                assertThat(refused.stderr()).contains("sallyport: error: admin.socket " + socket
+                        + ": another sallyport server is answering on it");
+                SallyportJar.assertNoStackTrace(refused);
+            }
+            assertThat(SallyportJar.run("sessions", "--socket", socket.toString()).exitCode())
+                    .as("the first server still answers").isZero();
+
+            first.killHard();
+            first.awaitExit(TIMEOUT);
+        }
+        assertThat(socket).as("left behind by kill -9").exists();
+        try (ChildProcess third = SallyportJar.start("run", "-c", configs.get(2).toString())) {
+            SallyportJar.awaitListening(third, "127.0.0.1", ports.get(2), TIMEOUT);
+            ChildProcess.Finished listed = SallyportJar.run("sessions", "--socket", socket.toString());
+            assertThat(listed.exitCode()).as(listed.toString()).isZero();
+            ChildProcess.Finished stopped = third.terminate(TIMEOUT);
+            assertThat(stopped.stderr()).contains("replacing a stale socket file");
+        }
+        assertThat(socket).as("removed at an orderly stop").doesNotExist();
+    }
+
     @Test
     void withoutARunningServerTheCommandsSaySoAndExit1() throws Exception {
         Path socket = dir.resolve("nobody/admin.sock");
