@@ -85,12 +85,20 @@ public final class AdminSocket implements AutoCloseable {
     /** @param group the group that may connect; skipped, with a log line, when no such group exists */
     public static AdminSocket open(Path path, Optional<String> group, AdminCommands commands) throws IOException {
         Path parent = path.toAbsolutePath().getParent();
-        if (!Files.isDirectory(parent)) {
-            // Only we write in it: nobody can swap the socket for a link between bind and chmod.
-            Files.createDirectories(parent,
-                    PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwxr-x---")));
+        try {
+            if (!Files.isDirectory(parent)) {
+                // Only we write in it: nobody can swap the socket for a link between bind and chmod.
+                Files.createDirectories(parent,
+                        PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwxr-x---")));
+            }
+            clearStale(path);
+        } catch (java.nio.file.FileSystemException e) {
+            throw new IOException("admin.socket " + path + ": cannot prepare it (" + e.getFile()
+                    + (e.getReason() == null ? "" : ": " + e.getReason())
+                    + (e instanceof java.nio.file.AccessDeniedException ? ": permission denied" : "")
+                    + (e instanceof java.nio.file.FileAlreadyExistsException ? ": exists and is not a directory" : "")
+                    + "); set admin.socket to a path this user may create", e);
         }
-        clearStale(path);
         ServerSocketChannel server = ServerSocketChannel.open(StandardProtocolFamily.UNIX);
         try {
             // bind creates the file with the process umask (systemd's UMask=0077 gives 0600, a shell's

@@ -201,6 +201,15 @@ class AdminSocketTest {
     }
 
     @Test
+    void aSocketPathThatCannotBeMadeIsOneLineNamingTheKey() throws Exception {
+        Path file = Files.writeString(dir.resolve("file"), "");
+        assertThatThrownBy(() -> AdminSocket.open(file.resolve("admin.sock"), Optional.empty(),
+                new AdminCommands(sessions, auditor)))
+                .hasMessageStartingWith("admin.socket " + file.resolve("admin.sock") + ": cannot prepare it")
+                .hasMessageContaining("set admin.socket");
+    }
+
+    @Test
     void noServerIsSaidPlainly() {
         assertThatThrownBy(() -> AdminSocketClient.call(dir.resolve("none.sock"), new AdminProtocol.Request.Sessions()))
                 .isInstanceOf(AdminSocketClient.NotAnswering.class)
