@@ -51,6 +51,8 @@ public final class AdminSocket implements AutoCloseable {
     static final Duration REQUEST_TIMEOUT = Duration.ofSeconds(5);
     /** A listing of thousands of sessions is a few MiB: far less than this for a reader that reads. */
     static final Duration RESPONSE_TIMEOUT = Duration.ofSeconds(30);
+    /** How long a refused connection stays open for its request to arrive and be discarded. */
+    static final Duration BUSY_LINGER = Duration.ofSeconds(1);
     private static final int S_IFMT = 0170000;
     private static final int S_IFSOCK = 0140000;
 
@@ -180,22 +182,46 @@ public final class AdminSocket implements AutoCloseable {
         }
     }
 
+    /**
+     * Answers "busy" without a worker: the line is written at once (it fits any socket buffer) and
+     * the connection closed a moment later, once the client's request has arrived and been
+     * discarded (closing on unread data would reset the connection before the client reads the
+     * answer).
+     */
     private void refuseBusy(SocketChannel ch) {
-        try (ch) {
-            ScheduledFuture<?> deadline = closeAfter(ch, REQUEST_TIMEOUT);
+        try {
             String response = commands.refuse("?", callerOf(ch), "busy: " + MAX_CONNECTIONS
                     + " admin connections are being served; try again");
-            write(ch, response);
-            deadline.cancel(false);
+            ch.configureBlocking(false);
+            ByteBuffer b = ByteBuffer.wrap((response + "\n").getBytes(StandardCharsets.UTF_8));
+            ch.write(b);
+            ch.shutdownOutput();
+            timer.schedule(() -> drainAndClose(ch), BUSY_LINGER.toMillis(), TimeUnit.MILLISECONDS);
         } catch (IOException | RuntimeException e) {
             log.debug("admin socket: refusing a connection: {}", e.toString());
+            drainAndClose(ch);
+        }
+    }
+
+    private static void drainAndClose(SocketChannel ch) {
+        try (ch) {
+            ByteBuffer sink = ByteBuffer.allocate(AdminProtocol.MAX_REQUEST_BYTES);
+            for (int i = 0; i < 4 && ch.isOpen() && !ch.isBlocking(); i++) {
+                sink.clear();
+                if (ch.read(sink) <= 0) {
+                    break;
+                }
+            }
+        } catch (IOException | RuntimeException e) {
+            // closing is all that was wanted
         }
     }
 
     private void serve(SocketChannel ch) {
         try (ch) {
             AdminCommands.Caller caller = callerOf(ch);
-            ScheduledFuture<?> deadline = closeAfter(ch, REQUEST_TIMEOUT);
+            java.util.concurrent.atomic.AtomicBoolean expired = new java.util.concurrent.atomic.AtomicBoolean();
+            ScheduledFuture<?> deadline = closeAfter(ch, REQUEST_TIMEOUT, expired);
             String response;
             try {
                 Optional<String> line = AdminProtocol.readLine(ch, AdminProtocol.MAX_REQUEST_BYTES);
@@ -208,13 +234,13 @@ public final class AdminSocket implements AutoCloseable {
                 deadline.cancel(false);
                 response = commands.refuse("?", caller, "bad request: " + e.getMessage());
             } catch (ClosedChannelException e) {
-                if (!deadline.isDone() || closed) {
+                if (!expired.get() || closed) {
                     return;
                 }
                 commands.refuse("?", caller, "no request within " + REQUEST_TIMEOUT.toSeconds() + "s");
                 return;
             }
-            deadline = closeAfter(ch, RESPONSE_TIMEOUT);
+            deadline = closeAfter(ch, RESPONSE_TIMEOUT, expired);
             write(ch, response);
             deadline.cancel(false);
         } catch (IOException e) {
@@ -224,8 +250,10 @@ public final class AdminSocket implements AutoCloseable {
         }
     }
 
-    private ScheduledFuture<?> closeAfter(SocketChannel ch, Duration timeout) {
+    /** Closes {@code ch} at {@code timeout}, having set {@code expired} first (the reader learns why). */
+    private ScheduledFuture<?> closeAfter(SocketChannel ch, Duration timeout, java.util.concurrent.atomic.AtomicBoolean expired) {
         return timer.schedule(() -> {
+            expired.set(true);
             try {
                 ch.close();
             } catch (IOException e) {

@@ -59,8 +59,15 @@ public final class AdminSocketClient {
                 }
             }, TIMEOUT.toMillis());
             ByteBuffer b = ByteBuffer.wrap((AdminProtocol.encode(request) + "\n").getBytes(StandardCharsets.UTF_8));
-            while (b.hasRemaining()) {
-                ch.write(b);
+            try {
+                while (b.hasRemaining()) {
+                    ch.write(b);
+                }
+            } catch (ClosedChannelException e) {
+                throw e;
+            } catch (IOException e) {
+                // A server that refuses at once (busy) answers and closes without reading: its
+                // answer is still there to read, and says more than "Broken pipe".
             }
             String line = AdminProtocol.readLine(ch, MAX_RESPONSE_BYTES)
                     .orElseThrow(() -> new IOException("the server on " + socket + " closed without answering"));
