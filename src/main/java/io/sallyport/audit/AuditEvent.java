@@ -253,4 +253,34 @@ public sealed interface AuditEvent {
             return m;
         }
     }
+
+    // ---- operator events ----------------------------------------------------------------------
+
+    /**
+     * A command on the admin socket, with the caller the kernel names ({@code SO_PEERCRED}).
+     *
+     * @param command {@code sessions}, {@code kill}, or what the caller sent (made printable) when refused
+     * @param args    the command's arguments (session ids, {@code --user U})
+     * @param reason  why it was refused; empty when it was carried out
+     */
+    record AdminCommand(String command, List<String> args, long uid, String user, Optional<String> reason)
+            implements AuditEvent {
+        public AdminCommand {
+            args = List.copyOf(args);
+        }
+
+        public String name() { return "admin.command"; }
+
+        public Map<String, Object> fields() {
+            Map<String, Object> m = new LinkedHashMap<>();
+            m.put("command", command);
+            if (!args.isEmpty()) {
+                m.put("args", args);
+            }
+            m.put("uid", uid);
+            m.put("user", user);
+            reason.ifPresent(r -> m.put("reason", r));
+            return m;
+        }
+    }
 }

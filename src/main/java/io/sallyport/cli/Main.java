@@ -18,7 +18,7 @@ import picocli.CommandLine.Option;
         versionProvider = VersionCommand.Provider.class,
         description = "SSH jump server: stock ssh -J to allowlisted private targets, fully audited.",
         subcommands = {RunCommand.class, DemoCommand.class, CheckConfigCommand.class, ExplainCommand.class,
-                VersionCommand.class, CommandLine.HelpCommand.class})
+                SessionsCommand.class, KillCommand.class, VersionCommand.class, CommandLine.HelpCommand.class})
 public final class Main implements Runnable {
     static final int OK = 0;
     static final int FAILURE = 1;
@@ -32,7 +32,7 @@ public final class Main implements Runnable {
 
     @Override
     public void run() {
-        throw new CommandLine.ParameterException(spec.commandLine(), "a command is required (run, demo, check-config, explain, version)");
+        throw new CommandLine.ParameterException(spec.commandLine(), "a command is required (run, demo, check-config, explain, sessions, kill, version)");
     }
 
     public static void main(String[] args) {

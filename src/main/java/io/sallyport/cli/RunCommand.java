@@ -27,6 +27,8 @@ final class RunCommand implements Callable<Integer> {
         ServerAssembly.Validated v = ServerAssembly.validate(c, TargetResolver.system());
         Auditor auditor = ServerAssembly.auditor(c, System.out, List.of());
         BastionServer server = ServerAssembly.server(v, auditor);
+        io.sallyport.admin.AdminSocket admin = ServerAssembly.adminSocket(c, server, auditor);
+        server.closeOnStop(admin);
         CountDownLatch stopped = stopOnSignal(server, auditor);
         server.start();
         stopped.await();

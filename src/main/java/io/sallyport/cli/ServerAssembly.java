@@ -244,6 +244,17 @@ public final class ServerAssembly {
     }
 
     /**
+     * Opens the admin socket ({@code admin.socket}) over the server's live sessions. A socket that
+     * cannot be made, or that another server answers on, stops the start: an operator must always
+     * be able to see and end the sessions of the server that runs.
+     */
+    public static io.sallyport.admin.AdminSocket adminSocket(Config config, BastionServer server, Auditor auditor)
+            throws IOException {
+        return io.sallyport.admin.AdminSocket.open(config.admin().socket(),
+                new io.sallyport.admin.AdminCommands(server.liveSessions(), auditor));
+    }
+
+    /**
      * Starts the IAM refresher (its first refresh before the server listens) and lets each refresh
      * end the sessions it revokes. The server stops the refresher when it stops.
      */

@@ -181,6 +181,11 @@ public final class BastionServer implements AutoCloseable {
         return hostCertificate.flatMap(HostCertificateFile::earliestExpiry);
     }
 
+    /** The live connections, for the admin socket: listed, and ended on an operator's word. */
+    public LiveSessions liveSessions() {
+        return new RegistryLiveSessions(registry);
+    }
+
     /** Ends live sessions that {@code source} withdraws at each of its refreshes (IAM). */
     public void revokeFrom(io.sallyport.identity.RevokingSource source) {
         source.onRefresh(() -> registry.revokeWithdrawn(source));

@@ -85,6 +85,19 @@ final class ForwardingChannel extends TcpipServerChannel {
     /** Whether this request holds a reserve of {@link HeapWatch} (until it opens or is refused). */
     private final AtomicBoolean heapReserved = new AtomicBoolean();
 
+    /**
+     * The tunnel as it stands, for the admin view: empty unless it is open. Once it is reported
+     * closed its bytes are in the session's totals instead.
+     */
+    java.util.Optional<LiveSessions.Tunnel> view() {
+        AuditEvent.TargetRef t = target;
+        if (t == null || reported.get()) {
+            return java.util.Optional.empty();
+        }
+        return java.util.Optional.of(new LiveSessions.Tunnel(getChannelId(), t.host(), t.port(), t.ip(),
+                bytesUp.get(), bytesDown.get()));
+    }
+
     static ChannelFactory factory(BastionContext context) {
         return new NamedChannelFactory(TYPE, session -> new ForwardingChannel(context));
     }

@@ -188,6 +188,11 @@ final class ChildProcess implements AutoCloseable {
         }
     }
 
+    /** {@code SIGKILL}, as a crash would end it: no shutdown hook runs. */
+    void killHard() {
+        killTree();
+    }
+
     /** Descendants are collected before anything is signalled: orphans cannot be found afterwards. */
     private void killTree() {
         List<ProcessHandle> all = new ArrayList<>();

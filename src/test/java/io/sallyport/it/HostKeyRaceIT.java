@@ -42,7 +42,8 @@ class HostKeyRaceIT {
                 int port = SallyportJar.freePort();
                 ports.add(port);
                 configs.add(Files.writeString(work.resolve("server" + i + ".yaml"),
-                        "listen: [\"127.0.0.1:" + port + "\"]\nhost_keys: [\"" + hostKey + "\"]\n"));
+                        "listen: [\"127.0.0.1:" + port + "\"]\nhost_keys: [\"" + hostKey + "\"]\n"
+                        + "admin:\n  socket: " + work.resolve("admin" + i + ".sock") + "\n"));
             }
 
             List<ChildProcess> servers = new ArrayList<>();

@@ -131,6 +131,31 @@ class RpmPackageIT {
                 .hasSameTextualContentAs(BuiltPackage.source("packaging/sysusers.conf"));
     }
 
+    /**
+     * The installed sysusers file, applied as at boot, makes the service user and the group whose
+     * members may use the admin socket; the unit lets the server give its socket to that group.
+     */
+    @Test
+    void installedSysusersFileCreatesTheServiceUserAndTheAdminGroup() throws Exception {
+        Path scratch = Files.createTempDirectory("sysusers");
+        try {
+            Files.createDirectories(scratch.resolve("etc"));
+            HostTool.Result r = HostTool.require("systemd-sysusers", "systemd").run("--root=" + scratch,
+                    root.path("/usr/lib/sysusers.d/sallyport.conf").toString());
+            assertThat(r.exitCode()).as(r.toString()).isZero();
+            assertThat(Files.readAllLines(scratch.resolve("etc/group")))
+                    .anyMatch(l -> l.startsWith("sallyport-admin:"))
+                    .anyMatch(l -> l.startsWith("sallyport:"));
+            assertThat(Files.readAllLines(scratch.resolve("etc/passwd"))).anyMatch(l -> l.startsWith("sallyport:"));
+        } finally {
+            try (var files = Files.walk(scratch)) {
+                files.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+            }
+        }
+        assertThat(Files.readAllLines(root.path("/usr/lib/systemd/system/sallyport.service")))
+                .contains("RuntimeDirectory=sallyport", "SupplementaryGroups=sallyport-admin");
+    }
+
     @Test
     void shippedConfigPassesCheckConfigAndLetsNobodyReachAnything() {
         Path config = root.path("/etc/sallyport/sallyport.yaml");

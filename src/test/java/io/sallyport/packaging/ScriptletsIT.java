@@ -51,15 +51,17 @@ class ScriptletsIT {
 
         assertThat(pre.calls()).containsExactly(
                 "systemd-sysusers --replace=/usr/lib/sysusers.d/sallyport.conf -",
-                "  stdin: u sallyport - \"sallyport SSH jump server\" /var/lib/sallyport /usr/sbin/nologin");
+                "  stdin: u sallyport - \"sallyport SSH jump server\" /var/lib/sallyport /usr/sbin/nologin",
+                "  stdin: g sallyport-admin -");
         assertThat(post.calls()).containsExactly("systemctl --no-reload preset sallyport.service");
     }
 
     @Test
-    void theUserLineOfPreinstallIsTheShippedSysusersFile() {
-        String sysusers = BuiltPackage.read(BuiltPackage.source("packaging/sysusers.conf")).lines()
-                .filter(l -> !l.isBlank() && !l.startsWith("#")).findFirst().orElseThrow();
-        assertThat(BuiltPackage.read(scriptlets.get("PREIN")).lines()).contains(sysusers);
+    void theLinesOfPreinstallAreTheShippedSysusersFile() {
+        List<String> sysusers = BuiltPackage.read(BuiltPackage.source("packaging/sysusers.conf")).lines()
+                .filter(l -> !l.isBlank() && !l.startsWith("#")).toList();
+        assertThat(sysusers).hasSize(2);
+        assertThat(BuiltPackage.read(scriptlets.get("PREIN")).lines()).containsSubsequence(sysusers);
     }
 
     @Test
@@ -71,10 +73,13 @@ class ScriptletsIT {
                 "getent group sallyport",
                 "groupadd -r sallyport",
                 "getent passwd sallyport",
-                "useradd -r -g sallyport -d /var/lib/sallyport -s /usr/sbin/nologin -c sallyport SSH jump server sallyport");
+                "useradd -r -g sallyport -d /var/lib/sallyport -s /usr/sbin/nologin -c sallyport SSH jump server sallyport",
+                "getent group sallyport-admin",
+                "groupadd -r sallyport-admin");
 
         Run existing = run("PREIN", 2, noSysusers, Map.of("STUB_GETENT_STATUS", "0"));
-        assertThat(existing.calls()).containsExactly("getent group sallyport", "getent passwd sallyport");
+        assertThat(existing.calls()).containsExactly("getent group sallyport", "getent passwd sallyport",
+                "getent group sallyport-admin");
     }
 
     @Test

@@ -86,6 +86,14 @@ class SystemdUnitIT {
     }
 
     @Test
+    void theAdminSocketDirectoryIsMadeForItAndTheServerMayGiveTheSocketToTheAdminGroup() throws IOException {
+        assertThat(directive("RuntimeDirectory")).containsExactly("sallyport");
+        assertThat(directive("RuntimeDirectoryMode")).as("searchable, so the socket's own 0660 decides").containsExactly("0755");
+        assertThat(directive("SupplementaryGroups")).containsExactly("sallyport-admin");
+        assertThat(directive("RestrictAddressFamilies").get(0)).contains("AF_UNIX");
+    }
+
+    @Test
     void runsAsSallyportAndBindsPort22ThroughNetBindServiceAlone() throws IOException {
         assertThat(directive("User")).containsExactly("sallyport");
         assertThat(directive("AmbientCapabilities")).containsExactly("CAP_NET_BIND_SERVICE");

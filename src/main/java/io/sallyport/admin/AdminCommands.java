@@ -1,0 +1,60 @@
+package io.sallyport.admin;
+
+import io.sallyport.audit.AuditEvent;
+import io.sallyport.audit.Auditor;
+import io.sallyport.ssh.LiveSessions;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * Carries out the admin socket's commands for a caller the kernel named, and audits each one as
+ * {@code admin.command}, refusals included. Sessions ended here are {@code session.terminate}
+ * with reason {@code admin}.
+ */
+public final class AdminCommands {
+    static final String REASON = "admin";
+
+    private final LiveSessions sessions;
+    private final Auditor auditor;
+
+    public AdminCommands(LiveSessions sessions, Auditor auditor) {
+        this.sessions = sessions;
+        this.auditor = auditor;
+    }
+
+    /** Who is on the other end of the socket, from {@code SO_PEERCRED}. */
+    public record Caller(long uid, String user) {}
+
+    /** Parses and carries out one request line; returns the response line. Never throws. */
+    public String handle(String line, Caller caller) {
+        AdminProtocol.Request request;
+        try {
+            request = AdminProtocol.parse(line);
+        } catch (AdminProtocol.BadRequest e) {
+            return refuse(e.command(), caller, "bad request: " + e.getMessage());
+        }
+        // Audited before it takes effect: the admin.command precedes the session.terminate it causes.
+        auditor.emit(new AuditEvent.AdminCommand(request.command(), request.args(), caller.uid(), caller.user(),
+                Optional.empty()));
+        if (request instanceof AdminProtocol.Request.Sessions) {
+            return AdminProtocol.sessions(sessions.list());
+        } else if (request instanceof AdminProtocol.Request.KillIds k) {
+            List<LiveSessions.Session> ended = new ArrayList<>();
+            List<String> unknown = new ArrayList<>();
+            for (String id : k.ids()) {
+                sessions.terminate(id, REASON).ifPresentOrElse(ended::add, () -> unknown.add(id));
+            }
+            return AdminProtocol.killed(ended, unknown);
+        } else if (request instanceof AdminProtocol.Request.KillUser u) {
+            return AdminProtocol.killed(sessions.terminateUser(u.user(), REASON), List.of());
+        }
+        throw new IllegalStateException("unhandled request " + request);
+    }
+
+    /** Refuses a connection before or instead of its command; audited. */
+    public String refuse(String command, Caller caller, String reason) {
+        auditor.emit(new AuditEvent.AdminCommand(command, List.of(), caller.uid(), caller.user(), Optional.of(reason)));
+        return AdminProtocol.error(reason);
+    }
+}

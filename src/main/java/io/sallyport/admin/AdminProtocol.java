@@ -1,0 +1,303 @@
+package io.sallyport.admin;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.sallyport.ssh.LiveSessions;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.ReadableByteChannel;
+import java.nio.charset.CharacterCodingException;
+import java.nio.charset.CodingErrorAction;
+import java.nio.charset.StandardCharsets;
+import java.time.format.DateTimeFormatter;
+import java.time.temporal.ChronoUnit;
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Optional;
+import java.util.regex.Pattern;
+
+/**
+ * The admin socket's wire format (docs/operations.md): one request, a JSON object on one line of
+ * at most {@link #MAX_REQUEST_BYTES}; one response, a JSON object on one line.
+ *
+ * <pre>
+ * {"command":"sessions"}
+ * {"command":"kill","ids":["3f9c0a1b2c3d4e5f"]}
+ * {"command":"kill","user":"alice"}
+ * </pre>
+ *
+ * Requests come from a local user in the admin group, but are still parsed as untrusted input:
+ * unknown fields and commands are refused, and every string is bounded.
+ */
+public final class AdminProtocol {
+    /** A kill of {@link #MAX_IDS} ids is about 2 KiB; 16 KiB leaves room and bounds memory per connection. */
+    public static final int MAX_REQUEST_BYTES = 16 * 1024;
+    /** Bounds the work of one request; more ids than this is a mistake, not a use. */
+    public static final int MAX_IDS = 100;
+    /** Longer than any IAM (64), local or certificate principal name we accept. */
+    public static final int MAX_USER_CHARS = 256;
+    private static final Pattern SESSION_ID = Pattern.compile("[0-9a-f]{1,64}");
+    /** Strict: a second JSON value after the first, or a key given twice, is not one clear request. */
+    private static final ObjectMapper JSON = new ObjectMapper()
+            .enable(com.fasterxml.jackson.databind.DeserializationFeature.FAIL_ON_TRAILING_TOKENS)
+            .enable(com.fasterxml.jackson.core.JsonParser.Feature.STRICT_DUPLICATE_DETECTION);
+
+    private AdminProtocol() {}
+
+    /** A request the server understood. */
+    public sealed interface Request {
+        String command();
+
+        /** The arguments as the audit event lists them. */
+        List<String> args();
+
+        record Sessions() implements Request {
+            public String command() { return "sessions"; }
+            public List<String> args() { return List.of(); }
+        }
+
+        record KillIds(List<String> ids) implements Request {
+            public KillIds {
+                ids = List.copyOf(ids);
+            }
+            public String command() { return "kill"; }
+            public List<String> args() { return ids; }
+        }
+
+        record KillUser(String user) implements Request {
+            public String command() { return "kill"; }
+            public List<String> args() { return List.of("--user", user); }
+        }
+    }
+
+    /** A request that cannot be carried out; {@code command} is what it asked for, if anything. */
+    public static final class BadRequest extends Exception {
+        private final String command;
+
+        public BadRequest(String command, String message) {
+            super(message, null, false, false);
+            this.command = command;
+        }
+
+        public String command() {
+            return command;
+        }
+    }
+
+    // ---- requests ------------------------------------------------------------------------------
+
+    public static String encode(Request request) {
+        ObjectNode o = JSON.createObjectNode();
+        o.put("command", request.command());
+        if (request instanceof Request.KillIds k) {
+            ArrayNode ids = o.putArray("ids");
+            k.ids().forEach(ids::add);
+        } else if (request instanceof Request.KillUser u) {
+            o.put("user", u.user());
+        }
+        return o.toString();
+    }
+
+    public static Request parse(String line) throws BadRequest {
+        JsonNode node;
+        try {
+            node = JSON.readTree(line);
+        } catch (JsonProcessingException e) {
+            throw new BadRequest("?", "not a JSON object");
+        }
+        if (node == null || !node.isObject()) {
+            throw new BadRequest("?", "not a JSON object");
+        }
+        JsonNode c = node.get("command");
+        if (c == null || !c.isTextual()) {
+            throw new BadRequest("?", "no \"command\"");
+        }
+        String command = c.asText();
+        switch (command) {
+            case "sessions" -> {
+                onlyFields(node, command, List.of("command"));
+                return new Request.Sessions();
+            }
+            case "kill" -> {
+                onlyFields(node, command, List.of("command", "ids", "user"));
+                JsonNode ids = node.get("ids");
+                JsonNode user = node.get("user");
+                if ((ids == null) == (user == null)) {
+                    throw new BadRequest(command, "kill takes either \"ids\" or \"user\"");
+                }
+                return user != null ? new Request.KillUser(userName(user)) : new Request.KillIds(sessionIds(ids));
+            }
+            default -> throw new BadRequest(printable(command), "unknown command \"" + printable(command)
+                    + "\" (known: sessions, kill)");
+        }
+    }
+
+    private static void onlyFields(JsonNode node, String command, List<String> allowed) throws BadRequest {
+        for (Iterator<String> it = node.fieldNames(); it.hasNext(); ) {
+            String f = it.next();
+            if (!allowed.contains(f)) {
+                throw new BadRequest(command, "unknown field \"" + printable(f) + "\" for " + command);
+            }
+        }
+    }
+
+    private static List<String> sessionIds(JsonNode ids) throws BadRequest {
+        if (!ids.isArray() || ids.isEmpty()) {
+            throw new BadRequest("kill", "\"ids\" must be a non-empty list of session ids");
+        }
+        if (ids.size() > MAX_IDS) {
+            throw new BadRequest("kill", "at most " + MAX_IDS + " session ids at once");
+        }
+        List<String> out = new ArrayList<>();
+        for (JsonNode id : ids) {
+            if (!id.isTextual() || !SESSION_ID.matcher(id.asText()).matches()) {
+                throw new BadRequest("kill", "not a session id: " + printable(id.asText(id.toString())));
+            }
+            out.add(id.asText());
+        }
+        return out;
+    }
+
+    private static String userName(JsonNode user) throws BadRequest {
+        if (!user.isTextual() || user.asText().isEmpty() || user.asText().length() > MAX_USER_CHARS) {
+            throw new BadRequest("kill", "\"user\" must be a user name of 1 to " + MAX_USER_CHARS + " characters");
+        }
+        return user.asText();
+    }
+
+    /** Outside text in a message or audit field: control characters escaped, bounded. */
+    static String printable(String s) {
+        StringBuilder b = new StringBuilder();
+        for (int i = 0; i < s.length() && b.length() < 80; i++) {
+            char ch = s.charAt(i);
+            b.append(ch < 0x20 || ch == 0x7f || (ch >= 0x80 && ch < 0xa0) ? String.format("\\u%04x", (int) ch) : ch);
+        }
+        return s.length() > 80 ? b + "..." : b.toString();
+    }
+
+    // ---- responses -----------------------------------------------------------------------------
+
+    public static String error(String message) {
+        ObjectNode o = JSON.createObjectNode();
+        o.put("ok", false);
+        o.put("error", message);
+        return o.toString();
+    }
+
+    public static String sessions(List<LiveSessions.Session> sessions) {
+        ObjectNode o = JSON.createObjectNode();
+        o.put("ok", true);
+        ArrayNode list = o.putArray("sessions");
+        sessions.forEach(s -> list.add(session(s)));
+        return o.toString();
+    }
+
+    public static String killed(List<LiveSessions.Session> ended, List<String> unknown) {
+        ObjectNode o = JSON.createObjectNode();
+        o.put("ok", true);
+        ArrayNode list = o.putArray("ended");
+        ended.forEach(s -> list.add(session(s)));
+        ArrayNode u = o.putArray("unknown");
+        unknown.forEach(u::add);
+        return o.toString();
+    }
+
+    private static ObjectNode session(LiveSessions.Session s) {
+        ObjectNode o = JSON.createObjectNode();
+        o.put("id", s.id());
+        s.user().ifPresent(u -> o.put("user", u));
+        ObjectNode client = o.putObject("client");
+        client.put("ip", s.clientIp());
+        client.put("port", s.clientPort());
+        if (s.authMethod().isPresent()) {
+            ObjectNode auth = o.putObject("auth");
+            auth.put("method", s.authMethod().get());
+            s.authSource().ifPresent(v -> auth.put("source", v));
+            ArrayNode roles = auth.putArray("roles");
+            s.roles().forEach(roles::add);
+        }
+        o.put("started", DateTimeFormatter.ISO_INSTANT.format(s.started().truncatedTo(ChronoUnit.MILLIS)));
+        ArrayNode tunnels = o.putArray("tunnels");
+        for (LiveSessions.Tunnel t : s.tunnels()) {
+            ObjectNode tn = tunnels.addObject();
+            tn.put("channel", t.channel());
+            ObjectNode target = tn.putObject("target");
+            target.put("host", t.host());
+            target.put("port", t.port());
+            t.ip().ifPresent(ip -> target.put("ip", ip));
+            tn.put("bytes_up", t.bytesUp());
+            tn.put("bytes_down", t.bytesDown());
+        }
+        o.put("bytes_up", s.bytesUp());
+        o.put("bytes_down", s.bytesDown());
+        return o;
+    }
+
+    /** Reads a response line (from the server) into a tree; {@code ok:false} becomes an exception. */
+    public static JsonNode response(String line) throws IOException {
+        JsonNode node;
+        try {
+            node = JSON.readTree(line);
+        } catch (JsonProcessingException e) {
+            throw new IOException("the server sent something that is not JSON");
+        }
+        if (node == null || !node.isObject()) {
+            throw new IOException("the server sent something that is not a JSON object");
+        }
+        if (!node.path("ok").asBoolean(false)) {
+            throw new IOException("the server refused: " + node.path("error").asText("no reason given"));
+        }
+        return node;
+    }
+
+    // ---- framing -------------------------------------------------------------------------------
+
+    /** A line longer than the limit, or one that is not UTF-8. */
+    public static final class BadLine extends IOException {
+        public BadLine(String message) {
+            super(message, null);
+        }
+    }
+
+    /**
+     * Reads one line of at most {@code max} bytes (the newline not counted) from a blocking
+     * channel. One message per connection each way, so whatever follows the newline is dropped.
+     *
+     * @return the line, or empty when the peer closed before sending a whole line
+     * @throws BadLine when the line is longer than {@code max} or not UTF-8
+     */
+    public static Optional<String> readLine(ReadableByteChannel in, int max) throws IOException {
+        ByteArrayOutputStream line = new ByteArrayOutputStream();
+        ByteBuffer buf = ByteBuffer.allocate(8192);
+        boolean complete = false;
+        while (!complete) {
+            buf.clear();
+            int n = in.read(buf);
+            if (n < 0) {
+                return Optional.empty();
+            }
+            int end = 0;
+            while (end < n && buf.get(end) != '\n') {
+                end++;
+            }
+            complete = end < n;
+            if (line.size() + end > max) {
+                throw new BadLine("line longer than " + max + " bytes");
+            }
+            line.write(buf.array(), 0, end);
+        }
+        try {
+            return Optional.of(StandardCharsets.UTF_8.newDecoder()
+                    .onMalformedInput(CodingErrorAction.REPORT)
+                    .onUnmappableCharacter(CodingErrorAction.REPORT)
+                    .decode(ByteBuffer.wrap(line.toByteArray())).toString());
+        } catch (CharacterCodingException e) {
+            throw new BadLine("line is not UTF-8");
+        }
+    }
+}

@@ -1,0 +1,36 @@
+package io.sallyport.cli;
+
+import io.sallyport.config.ConfigLoader;
+import java.io.IOException;
+import java.nio.file.Path;
+import picocli.CommandLine.Option;
+
+/**
+ * Where a command finds the running server's admin socket: {@code --socket}, else the config's
+ * {@code admin.socket}. The config is only parsed, not checked further: its keys and rules are the
+ * server's business, and an operator may be allowed the socket without being able to resolve every
+ * name in the rules.
+ */
+final class AdminSocketOption {
+    @Option(names = {"-c", "--config"}, paramLabel = "FILE", defaultValue = RunCommand.DEFAULT_CONFIG,
+            description = "Config file naming admin.socket (default: ${DEFAULT-VALUE}).")
+    Path config;
+
+    @Option(names = "--socket", paramLabel = "PATH", description = "The admin socket, instead of the config's admin.socket.")
+    Path socket;
+
+    Path socket() throws Exception {
+        if (socket != null) {
+            return socket;
+        }
+        try {
+            return ConfigLoader.load(config).admin().socket();
+        } catch (java.nio.file.NoSuchFileException e) {
+            throw new Main.UsageException("cannot read config " + config + ": no such file (or name the socket with --socket)");
+        } catch (java.nio.file.AccessDeniedException e) {
+            throw new Main.UsageException("cannot read config " + config + ": permission denied (or name the socket with --socket)");
+        } catch (IOException e) {
+            throw new Main.UsageException("cannot read config " + config + ": " + e.getMessage());
+        }
+    }
+}
