@@ -46,6 +46,9 @@ final class SessionRegistry implements SessionListener, AutoCloseable {
     static final int MAX_TRACKED_SOURCES = 65_536;
 
     private final Auditor auditor;
+    /** Read-held while a new connection is registered and audited; write-held once, to start the shutdown. */
+    private final java.util.concurrent.locks.ReentrantReadWriteLock shutdownGate = new java.util.concurrent.locks.ReentrantReadWriteLock();
+    private boolean shuttingDown;
     private final Config.Policy policy;
     private final Map<String, SessionState> live = new ConcurrentHashMap<>();
     private final SourceBlocks sources;
@@ -107,6 +110,23 @@ final class SessionRegistry implements SessionListener, AutoCloseable {
 
     @Override
     public void sessionCreated(Session session) {
+        shutdownGate.readLock().lock();
+        try {
+            if (shuttingDown) {
+                // Accepted as the server stops: MINA may create a session after it was told to stop.
+                // Closed unserved and unaudited, so that server.stop stays the trail's last event.
+                log.info("closing a connection from {} accepted while the server is shutting down",
+                        clientRef(session.getIoSession().getRemoteAddress()).ip());
+                session.close(true);
+                return;
+            }
+            admit(session);
+        } finally {
+            shutdownGate.readLock().unlock();
+        }
+    }
+
+    private void admit(Session session) {
         ServerSession s = (ServerSession) session;
         SessionState state = new SessionState(s, clientRef(s.getClientAddress()), localPort(s.getIoSession().getLocalAddress()));
         state.source = sourceOf(s.getClientAddress());
@@ -349,7 +369,17 @@ final class SessionRegistry implements SessionListener, AutoCloseable {
         }
     }
 
+    /**
+     * Ends every live session; from now on a connection MINA still hands over is closed unserved.
+     * Waits for a {@link #sessionCreated} in progress, so each session it audits is ended here.
+     */
     void terminateAll(String reason) {
+        shutdownGate.writeLock().lock();
+        try {
+            shuttingDown = true;
+        } finally {
+            shutdownGate.writeLock().unlock();
+        }
         for (SessionState s : live.values()) {
             terminate(s, reason, "server shutting down");
         }

@@ -355,9 +355,18 @@ class MetricsIT {
                 });
 
                 cloudwatch.comeBack();
-                await("/healthz 200 once the backlog drains", () -> {
+                await("/healthz 200 once the spool has room again", () -> {
                     try {
                         return get(metricsPort, "/healthz").statusCode() == 200;
+                    } catch (Exception e) {
+                        throw new IllegalStateException(e);
+                    }
+                });
+                // Health recovers as soon as the spool has room, before the whole backlog is shipped.
+                int fillers = filler;
+                await("the backlog is shipped", () -> {
+                    try {
+                        return value(scrape(metricsPort), "sallyport_cloudwatch_shipped_events_total") >= fillers;
                     } catch (Exception e) {
                         throw new IllegalStateException(e);
                     }
