@@ -2,6 +2,7 @@ package io.sallyport.admin;
 
 import io.sallyport.audit.AuditEvent;
 import io.sallyport.audit.Auditor;
+import io.sallyport.audit.TerminationReason;
 import io.sallyport.ssh.LiveSessions;
 import java.util.ArrayList;
 import java.util.List;
@@ -13,7 +14,7 @@ import java.util.Optional;
  * with reason {@code admin}.
  */
 public final class AdminCommands {
-    static final String REASON = "admin";
+    static final TerminationReason REASON = TerminationReason.ADMIN;
 
     private final LiveSessions sessions;
     private final Auditor auditor;

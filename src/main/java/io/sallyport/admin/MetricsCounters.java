@@ -68,7 +68,7 @@ public final class MetricsCounters implements Consumer<AuditEvent> {
         } else if (event instanceof AuditEvent.AuthReject r) {
             loginsRefused.labelValues(refusal(r.reason())).inc();
         } else if (event instanceof AuditEvent.SessionTerminate t) {
-            sessionsTerminated.labelValues(refusal(t.reason())).inc();
+            sessionsTerminated.labelValues(refusal(t.reason().wireName())).inc();
         } else if (event instanceof AuditEvent.ForwardOpen) {
             tunnelsOpened.inc();
         } else if (event instanceof AuditEvent.ForwardReject r) {

@@ -1,5 +1,6 @@
 package io.sallyport.admission;
 
+import io.sallyport.audit.TerminationReason;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Comparator;
@@ -33,8 +34,6 @@ import java.util.Optional;
  * @param <T> the connection
  */
 public final class PreAuthSlots<T> {
-    public static final String MAX_UNAUTHENTICATED = "max_unauthenticated";
-    public static final String MAX_UNAUTHENTICATED_PER_SOURCE = "max_unauthenticated_per_source";
 
     /** The decision on a new connection. */
     public sealed interface Admission<T> {
@@ -42,7 +41,7 @@ public final class PreAuthSlots<T> {
         record Admitted<T>(Optional<T> displaced) implements Admission<T> {}
 
         /** Holds no slot and must be ended; {@code reason} names the quota. */
-        record Refused<T>(String reason) implements Admission<T> {}
+        record Refused<T>(TerminationReason reason) implements Admission<T> {}
     }
 
     private static final class Held<T> {
@@ -81,14 +80,14 @@ public final class PreAuthSlots<T> {
         }
         int own = perBlock.getOrDefault(blockKey(source), 0);
         if (!source.exempt() && own >= maxPerSource) {
-            return new Admission.Refused<>(MAX_UNAUTHENTICATED_PER_SOURCE);
+            return new Admission.Refused<>(TerminationReason.MAX_UNAUTHENTICATED_PER_SOURCE);
         }
         Optional<T> displaced = Optional.empty();
         if (holders.size() >= max) {
             ArrayDeque<Held<T>> share = perShare.get(shareKey(source));
             Optional<T> victim = victim(source.exempt() || share == null ? 0 : share.size());
             if (victim.isEmpty()) {
-                return new Admission.Refused<>(MAX_UNAUTHENTICATED);
+                return new Admission.Refused<>(TerminationReason.MAX_UNAUTHENTICATED);
             }
             release(victim.get());
             displaced = victim;

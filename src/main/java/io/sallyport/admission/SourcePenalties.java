@@ -1,5 +1,6 @@
 package io.sallyport.admission;
 
+import io.sallyport.audit.TerminationReason;
 import java.time.Duration;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
@@ -42,15 +43,12 @@ public final class SourcePenalties {
     /** The longest refusal for connections without a key, in units of {@code noauth_penalty}. */
     public static final int NOAUTH_MAX_REFUSALS = 60;
 
-    public static final String AUTH_PENALTY = "auth_penalty";
-    public static final String NOAUTH_PENALTY = "noauth_penalty";
-
     /** A refusal in force: which penalty, and for how much longer. */
-    public record Penalty(String reason, Duration remaining) {
+    public record Penalty(TerminationReason reason, Duration remaining) {
         /** What the client is told when disconnected. */
         public String clientMessage() {
             long s = Math.max(1, (remaining.toMillis() + 999) / 1000);
-            return (reason.equals(AUTH_PENALTY) ? "too many failed logins from your address"
+            return (reason == TerminationReason.AUTH_PENALTY ? "too many failed logins from your address"
                     : "too many connections from your address ended without a login attempt")
                     + "; try again in " + s + "s";
         }
@@ -204,8 +202,8 @@ public final class SourcePenalties {
             return Optional.empty();
         }
         return Optional.of(auth >= noauth
-                ? new Penalty(AUTH_PENALTY, Duration.ofNanos(auth))
-                : new Penalty(NOAUTH_PENALTY, Duration.ofNanos(noauth)));
+                ? new Penalty(TerminationReason.AUTH_PENALTY, Duration.ofNanos(auth))
+                : new Penalty(TerminationReason.NOAUTH_PENALTY, Duration.ofNanos(noauth)));
     }
 
     /**

@@ -218,11 +218,9 @@ public sealed interface AuditEvent {
     }
 
     /**
-     * @param reason {@code revoked}, {@code admin}, {@code idle}, {@code max_duration}, {@code shutdown},
-     *               {@code cert_expired}, and the connection limits: {@code max_unauthenticated}, {@code auth_penalty},
-     *               {@code max_sessions_per_user}
+     * @param reason why the server ended it; the JSON carries its {@link TerminationReason#wireName()}
      */
-    record SessionTerminate(String sessionId, Optional<String> user, ClientRef client, String reason)
+    record SessionTerminate(String sessionId, Optional<String> user, ClientRef client, TerminationReason reason)
             implements AuditEvent {
         public String name() { return "session.terminate"; }
         public Optional<String> session() { return Optional.of(sessionId); }
@@ -231,7 +229,7 @@ public sealed interface AuditEvent {
             Map<String, Object> m = new LinkedHashMap<>();
             user.ifPresent(u -> m.put("user", u));
             m.put("client", client.json());
-            m.put("reason", reason);
+            m.put("reason", reason.wireName());
             return m;
         }
     }

@@ -143,7 +143,7 @@ final class BastionAuthenticator implements PublickeyAuthenticator {
             return;
         }
         reject(state, username, key.map(k -> info(k, Optional.empty(), Optional.empty())),
-                penalty.reason() + ": " + penalty.clientMessage(), false);
+                penalty.reason().wireName() + ": " + penalty.clientMessage(), false);
         registry.endForPenalty(state, penalty);
     }
 

@@ -2,6 +2,7 @@ package io.sallyport.ssh;
 
 import io.sallyport.audit.AuditEvent;
 import io.sallyport.audit.Auditor;
+import io.sallyport.audit.TerminationReason;
 import io.sallyport.config.Config;
 import io.sallyport.identity.Logins;
 import io.sallyport.identity.RevocationFile;
@@ -279,7 +280,7 @@ public final class BastionServer implements AutoCloseable {
             return;
         }
         stopped = true;
-        registry.terminateAll("shutdown");
+        registry.terminateAll(TerminationReason.SHUTDOWN);
         try {
             sshd.stop(false);
         } catch (IOException e) {

@@ -1,5 +1,6 @@
 package io.sallyport.ssh;
 
+import io.sallyport.audit.TerminationReason;
 import java.time.Instant;
 import java.util.List;
 import java.util.Optional;
@@ -21,10 +22,10 @@ public interface LiveSessions {
      *
      * @return the connection as it was just before, or empty when no live connection has that id
      */
-    Optional<Session> terminate(String id, String reason);
+    Optional<Session> terminate(String id, TerminationReason reason);
 
     /** Ends every logged-in connection of {@code user} (exact name), each audited; returns them. */
-    List<Session> terminateUser(String user, String reason);
+    List<Session> terminateUser(String user, TerminationReason reason);
 
     /**
      * One connection.

@@ -1,6 +1,7 @@
 package io.sallyport.ssh;
 
 import io.sallyport.audit.AuditEvent;
+import io.sallyport.audit.TerminationReason;
 import java.io.IOException;
 import java.util.List;
 import java.util.Set;
@@ -48,7 +49,7 @@ final class RefusedSessionChannel extends AbstractServerChannel {
      */
     static final int MAX_OPENS_PER_CONNECTION = 100;
 
-    static final String TERMINATE_REASON = "max_session_channels";
+    static final TerminationReason TERMINATE_REASON = TerminationReason.MAX_SESSION_CHANNELS;
 
     /** What one connection's session channels have had refused and audited: kept on its {@link SessionState}. */
     static final class Refusals {

@@ -1,6 +1,7 @@
 package io.sallyport.ssh;
 
 import io.sallyport.audit.AuditEvent;
+import io.sallyport.audit.TerminationReason;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Comparator;
@@ -26,7 +27,7 @@ final class RegistryLiveSessions implements LiveSessions {
     }
 
     @Override
-    public Optional<Session> terminate(String id, String reason) {
+    public Optional<Session> terminate(String id, TerminationReason reason) {
         for (SessionState s : registry.live()) {
             if (s.id.equals(id) && !s.terminated.get()) {
                 Session before = view(s);
@@ -38,7 +39,7 @@ final class RegistryLiveSessions implements LiveSessions {
     }
 
     @Override
-    public List<Session> terminateUser(String user, String reason) {
+    public List<Session> terminateUser(String user, TerminationReason reason) {
         List<Session> ended = new ArrayList<>();
         for (SessionState s : registry.live()) {
             if (s.authenticated() && s.identity.user().equals(user) && !s.terminated.get()) {

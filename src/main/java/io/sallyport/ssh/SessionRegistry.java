@@ -6,6 +6,7 @@ import io.sallyport.admission.SourceBlocks;
 import io.sallyport.admission.SourcePenalties;
 import io.sallyport.audit.AuditEvent;
 import io.sallyport.audit.Auditor;
+import io.sallyport.audit.TerminationReason;
 import io.sallyport.config.Config;
 import io.sallyport.identity.SshPublicKey;
 import java.io.IOException;
@@ -39,6 +40,12 @@ import org.slf4j.LoggerFactory;
  */
 final class SessionRegistry implements SessionListener, AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(SessionRegistry.class);
+
+    /** {@code session.close} reasons of a session the server did not end (those carry its {@link TerminationReason}). */
+    static final String CLIENT_DISCONNECTED = "client disconnected";
+    static final String NOT_AUTHENTICATED = "not authenticated";
+    static final String LOGIN_GRACE_TIME = "login_grace_time";
+
     /**
      * Bound on remembered penalised sources, so a flood from many addresses (an IPv6 attacker has
      * millions of /64s) cannot exhaust memory; about 200 bytes each, some 13 MiB when full.
@@ -146,11 +153,11 @@ final class SessionRegistry implements SessionListener, AutoCloseable {
                     // Displaced before offering a key: counts like a connection that ended without one.
                     chargeNoauth(victim);
                 }
-                terminateSoonUnlessLoggedIn(victim, PreAuthSlots.MAX_UNAUTHENTICATED,
+                terminateSoonUnlessLoggedIn(victim, TerminationReason.MAX_UNAUTHENTICATED,
                         "too many unauthenticated connections; yours was displaced from the busiest address block");
             });
         } else if (admission instanceof PreAuthSlots.Admission.Refused<SessionState> r) {
-            refuse(state, r.reason(), r.reason().equals(PreAuthSlots.MAX_UNAUTHENTICATED_PER_SOURCE)
+            refuse(state, r.reason(), r.reason() == TerminationReason.MAX_UNAUTHENTICATED_PER_SOURCE
                     ? "too many unauthenticated connections from your address; try again later"
                     : "too many unauthenticated connections; try again later");
         }
@@ -191,7 +198,7 @@ final class SessionRegistry implements SessionListener, AutoCloseable {
         auditor.emit(new AuditEvent.AuthAccept(state.id, state.client, login.identity().user(), login.auth()));
         if (count > policy.maxSessionsPerUser()) {
             // Two logins raced past the authenticator's check: the later one goes.
-            terminate(state, "max_sessions_per_user", "too many sessions for this user");
+            terminate(state, TerminationReason.MAX_SESSIONS_PER_USER, "too many sessions for this user");
         }
     }
 
@@ -208,7 +215,7 @@ final class SessionRegistry implements SessionListener, AutoCloseable {
         String reason;
         perUserCounts.closed(state);
         if (state.authenticated()) {
-            reason = state.terminationReason != null ? state.terminationReason : "client disconnected";
+            reason = state.terminationReason != null ? state.terminationReason.wireName() : CLIENT_DISCONNECTED;
         } else {
             boolean heldSlot = preAuth.release(state);
             SessionState.PendingLogin unproven = state.pending;
@@ -224,8 +231,8 @@ final class SessionRegistry implements SessionListener, AutoCloseable {
                 // one displaced from its slot was counted when it was displaced.
                 chargeNoauth(state);
             }
-            reason = state.terminationReason != null ? state.terminationReason
-                    : timedOut(session) ? "login_grace_time" : "not authenticated";
+            reason = state.terminationReason != null ? state.terminationReason.wireName()
+                    : timedOut(session) ? LOGIN_GRACE_TIME : NOT_AUTHENTICATED;
         }
         auditor.emit(new AuditEvent.SessionClose(state.id, state.user(), state.client, state.channelsOpened.get(),
                 state.bytesUp.get(), state.bytesDown.get(), (System.nanoTime() - state.startedNanos) / 1_000_000, reason));
@@ -294,7 +301,7 @@ final class SessionRegistry implements SessionListener, AutoCloseable {
     // ---- enforcement ---------------------------------------------------------------------------
 
     /** Ends a session, audited once as {@code session.terminate} with {@code reason}. */
-    void terminate(SessionState state, String reason, String clientMessage) {
+    void terminate(SessionState state, TerminationReason reason, String clientMessage) {
         if (!mark(state, reason)) {
             return;
         }
@@ -302,7 +309,7 @@ final class SessionRegistry implements SessionListener, AutoCloseable {
     }
 
     /** Marks the session ended for {@code reason}, at once: the authenticator and channels refuse from now on. */
-    private static boolean mark(SessionState state, String reason) {
+    private static boolean mark(SessionState state, TerminationReason reason) {
         if (!state.terminated.compareAndSet(false, true)) {
             return false;
         }
@@ -310,7 +317,7 @@ final class SessionRegistry implements SessionListener, AutoCloseable {
         return true;
     }
 
-    private void finishTermination(SessionState state, String reason, String clientMessage) {
+    private void finishTermination(SessionState state, TerminationReason reason, String clientMessage) {
         auditor.emit(new AuditEvent.SessionTerminate(state.id, state.user(), state.client, reason));
         try {
             state.session.disconnect(SshConstants.SSH2_DISCONNECT_BY_APPLICATION, clientMessage);
@@ -326,7 +333,7 @@ final class SessionRegistry implements SessionListener, AutoCloseable {
      * the connection is closed at once and its refusal is left to its {@code session.close} event,
      * whose reason names it; the count of these is logged.
      */
-    private void refuse(SessionState state, String reason, String clientMessage) {
+    private void refuse(SessionState state, TerminationReason reason, String clientMessage) {
         if (!mark(state, reason)) {
             return;
         }
@@ -337,7 +344,7 @@ final class SessionRegistry implements SessionListener, AutoCloseable {
      * For a pre-auth quota ending another connection: one that has logged in meanwhile (with a
      * valid signature, checked against the penalty just before) is no longer what the quota counts.
      */
-    private void terminateSoonUnlessLoggedIn(SessionState state, String reason, String clientMessage) {
+    private void terminateSoonUnlessLoggedIn(SessionState state, TerminationReason reason, String clientMessage) {
         Runnable end = () -> {
             if (!state.authenticated()) {
                 terminate(state, reason, clientMessage);
@@ -364,7 +371,7 @@ final class SessionRegistry implements SessionListener, AutoCloseable {
             }
             source.revocation(who, auth.keyFp()).ifPresent(why -> {
                 log.info("revoking session {} of {}: {}", s.id, who.user(), why);
-                terminate(s, "revoked", "access revoked");
+                terminate(s, TerminationReason.REVOKED, "access revoked");
             });
         }
     }
@@ -373,7 +380,7 @@ final class SessionRegistry implements SessionListener, AutoCloseable {
      * Ends every live session; from now on a connection MINA still hands over is closed unserved.
      * Waits for a {@link #sessionCreated} in progress, so each session it audits is ended here.
      */
-    void terminateAll(String reason) {
+    void terminateAll(TerminationReason reason) {
         shutdownGate.writeLock().lock();
         try {
             shuttingDown = true;
@@ -398,7 +405,7 @@ final class SessionRegistry implements SessionListener, AutoCloseable {
             Optional<String> why = revocation.apply(key);
             if (why.isPresent()) {
                 log.info("ending session {} of {}: {}", s.id, s.user().orElse("?"), why.get());
-                terminate(s, "revoked", "your key or certificate has been revoked");
+                terminate(s, TerminationReason.REVOKED, "your key or certificate has been revoked");
             }
         }
     }
@@ -426,11 +433,11 @@ final class SessionRegistry implements SessionListener, AutoCloseable {
                 }
                 Instant certEnds = s.certificateEndsAt;
                 if (certEnds != null && !wallNow.isBefore(certEnds)) {
-                    terminate(s, "cert_expired", "your certificate has expired");
+                    terminate(s, TerminationReason.CERT_EXPIRED, "your certificate has expired");
                 } else if (now - s.startedNanos > max.toNanos()) {
-                    terminate(s, "max_duration", "maximum session duration reached");
+                    terminate(s, TerminationReason.MAX_DURATION, "maximum session duration reached");
                 } else if (now - s.lastActivityNanos.get() > idle.toNanos()) {
-                    terminate(s, "idle", "idle timeout");
+                    terminate(s, TerminationReason.IDLE, "idle timeout");
                 }
             }
             penalties.sweep();

@@ -1,6 +1,7 @@
 package io.sallyport.ssh;
 
 import io.sallyport.audit.AuditEvent;
+import io.sallyport.audit.TerminationReason;
 import io.sallyport.identity.Identity;
 import io.sallyport.identity.SshPublicKey;
 import java.security.SecureRandom;
@@ -69,7 +70,7 @@ final class SessionState {
     volatile AuditEvent.AuthInfo auth;
     /** Set by the authenticator for the key it last accepted; confirmed when MINA reports success. */
     volatile PendingLogin pending;
-    volatile String terminationReason;
+    volatile TerminationReason terminationReason;
     /** The key or certificate the session logged in with, re-checked when the revocation list changes. */
     volatile SshPublicKey loginKey;
     /** When the certificate the session logged in with runs out; null for a plain key. */

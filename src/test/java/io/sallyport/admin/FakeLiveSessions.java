@@ -1,5 +1,6 @@
 package io.sallyport.admin;
 
+import io.sallyport.audit.TerminationReason;
 import io.sallyport.ssh.LiveSessions;
 import java.util.ArrayList;
 import java.util.List;
@@ -16,17 +17,17 @@ final class FakeLiveSessions implements LiveSessions {
     }
 
     @Override
-    public synchronized Optional<Session> terminate(String id, String reason) {
+    public synchronized Optional<Session> terminate(String id, TerminationReason reason) {
         Optional<Session> s = live.stream().filter(x -> x.id().equals(id)).findFirst();
         s.ifPresent(x -> {
             live.remove(x);
-            terminated.add(id + " " + reason);
+            terminated.add(id + " " + reason.wireName());
         });
         return s;
     }
 
     @Override
-    public synchronized List<Session> terminateUser(String user, String reason) {
+    public synchronized List<Session> terminateUser(String user, TerminationReason reason) {
         List<Session> ended = live.stream().filter(x -> x.user().equals(Optional.of(user))).toList();
         for (Session s : ended) {
             terminate(s.id(), reason);

@@ -6,6 +6,7 @@ import io.sallyport.audit.AuditEvent;
 import io.sallyport.audit.Auditor;
 import io.sallyport.audit.CloudWatchShipper;
 import io.sallyport.audit.Spool;
+import io.sallyport.audit.TerminationReason;
 import io.sallyport.testing.HostTool;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
@@ -80,7 +81,7 @@ class MetricsEndpointTest {
         auditor.emit(new AuditEvent.AuthReject("s2", client, "eve", Optional.empty(), "unknown user"));
         auditor.emit(new AuditEvent.ForwardReject("s1", "alice", client, 1, target, "max_tunnels_per_session: 64 open"));
         auditor.emit(new AuditEvent.ForwardClose("s1", "alice", 0, target, 100, 2000, 5));
-        auditor.emit(new AuditEvent.SessionTerminate("s2", Optional.empty(), client, "auth_penalty"));
+        auditor.emit(new AuditEvent.SessionTerminate("s2", Optional.empty(), client, TerminationReason.AUTH_PENALTY));
         auditor.emit(new AuditEvent.RequestReject("s1", "alice", client, "shell", "no shell"));
     }
 

@@ -24,7 +24,7 @@ class PreAuthSlotsTest {
     }
 
     private static String refusal(PreAuthSlots.Admission<String> a) {
-        return ((PreAuthSlots.Admission.Refused<String>) a).reason();
+        return ((PreAuthSlots.Admission.Refused<String>) a).reason().wireName();
     }
 
     @Test

@@ -29,7 +29,7 @@ class SourcePenaltiesTest {
         Optional<SourcePenalties.Penalty> started = penalties.authFailure(ATTACKER);
 
         assertThat(started).isPresent();
-        assertThat(started.get().reason()).isEqualTo("auth_penalty");
+        assertThat(started.get().reason().wireName()).isEqualTo("auth_penalty");
         assertThat(started.get().remaining()).isEqualTo(Duration.ofSeconds(30));
         assertThat(penalties.inForce(ATTACKER)).isPresent();
         assertThat(penalties.inForce(OTHER)).isEmpty();
@@ -99,7 +99,7 @@ class SourcePenaltiesTest {
         }
         Optional<SourcePenalties.Penalty> started = penalties.noauthEnd(ATTACKER);
 
-        assertThat(started.orElseThrow().reason()).isEqualTo("noauth_penalty");
+        assertThat(started.orElseThrow().reason().wireName()).isEqualTo("noauth_penalty");
         assertThat(started.get().remaining()).isEqualTo(Duration.ofSeconds(10));
         ticker.advance(Duration.ofSeconds(10));
         assertThat(penalties.inForce(ATTACKER)).isEmpty();
@@ -178,7 +178,7 @@ class SourcePenaltiesTest {
         }
         ticker.advance(Duration.ofDays(300));
         assertThat(forever.inForce(ATTACKER)).isPresent();
-        assertThat(forever.inForce(OTHER).orElseThrow().reason()).isEqualTo("noauth_penalty");
+        assertThat(forever.inForce(OTHER).orElseThrow().reason().wireName()).isEqualTo("noauth_penalty");
     }
 
     @Test
