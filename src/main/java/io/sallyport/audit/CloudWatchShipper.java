@@ -5,10 +5,8 @@ import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.HashSet;
 import java.util.List;
 import java.util.Optional;
-import java.util.Set;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.atomic.AtomicLong;
 import org.slf4j.Logger;
@@ -76,7 +74,6 @@ public final class CloudWatchShipper implements AutoCloseable {
     private final Tuning tuning;
     private final Clock clock;
     private final Thread thread;
-    private final Set<String> knownStreams = new HashSet<>();
 
     private final AtomicLong shipped = new AtomicLong();
     private final AtomicLong calls = new AtomicLong();
@@ -215,7 +212,6 @@ public final class CloudWatchShipper implements AutoCloseable {
             } catch (ResourceNotFoundException e) {
                 // The group or stream is missing (first start, or deleted under us): create, then
                 // resend at once. Creating fails like any call does: back off and try again.
-                knownStreams.remove(call.stream());
                 try {
                     ensureStream(call.stream());
                     if (!createTried) {
@@ -225,7 +221,7 @@ public final class CloudWatchShipper implements AutoCloseable {
                     failure(e, attempt, call);
                 } catch (SdkException | IllegalStateException creating) {
                     if (firstFailure == null) {
-                        firstFailure = describe(creating);
+                        firstFailure = failureText(creating);
                         failingSince = System.nanoTime();
                     }
                     failure(creating, attempt, call);
@@ -236,12 +232,12 @@ public final class CloudWatchShipper implements AutoCloseable {
                 if (call.events().size() == 1) {
                     unshippable.incrementAndGet();
                     log.error("CloudWatch Logs refuses an audit event as invalid ({}); skipped, it stays in the local"
-                            + " audit file if one is configured: {}", describe(e), call.events().get(0).record().line());
+                            + " audit file if one is configured: {}", failureText(e), call.events().get(0).record().line());
                     return true;
                 }
                 int half = call.events().size() / 2;
                 log.warn("CloudWatch Logs refused a call of {} events as invalid ({}); splitting it", call.events().size(),
-                        describe(e));
+                        failureText(e));
                 LogEventBatches.Call head = call.slice(0, half);
                 if (!send(head)) {
                     return false;
@@ -250,7 +246,7 @@ public final class CloudWatchShipper implements AutoCloseable {
                 return send(call.slice(half, call.events().size()));
             } catch (SdkException e) {
                 if (firstFailure == null) {
-                    firstFailure = describe(e);
+                    firstFailure = failureText(e);
                     failingSince = System.nanoTime();
                 }
                 failure(e, attempt, call);
@@ -269,7 +265,7 @@ public final class CloudWatchShipper implements AutoCloseable {
         if (isThrottled) {
             throttled.incrementAndGet();
         }
-        lastError = describe(e);
+        lastError = failureText(e);
         // First failure of a streak at WARN, then every tenth: an outage must not flood the journal.
         if (attempt == 0 || attempt % 10 == 0) {
             Spool.Status s = spool.status();
@@ -303,7 +299,6 @@ public final class CloudWatchShipper implements AutoCloseable {
                 // fine
             }
         }
-        knownStreams.add(stream);
     }
 
     private void reportRejected(LogEventBatches.Call call, RejectedLogEventsInfo info) {
@@ -378,7 +373,7 @@ public final class CloudWatchShipper implements AutoCloseable {
         return false;
     }
 
-    private static String describe(Exception e) {
+    private static String failureText(Exception e) {
         if (e instanceof AwsServiceException ase && ase.awsErrorDetails() != null) {
             String code = ase.awsErrorDetails().errorCode();
             String msg = ase.awsErrorDetails().errorMessage();
@@ -403,7 +398,7 @@ public final class CloudWatchShipper implements AutoCloseable {
      */
     private void logStats() {
         try {
-            log.info(describe(spool.status(), stats()));
+            log.info(pipelineLine(spool.status(), stats()));
         } catch (RuntimeException e) {
             log.warn("audit pipeline stats: {}", e.toString());
         }
@@ -414,7 +409,7 @@ public final class CloudWatchShipper implements AutoCloseable {
      * first for people, then after {@code |} as {@code audit-pipeline INSTANCE UNSHIPPED OLDEST_S
      * SPOOL_BYTES SHIPPED FAILED THROTTLED REJECTED DROPPED DISCARDED} for metric filters.
      */
-    public String describe(Spool.Status s, Stats st) {
+    public String pipelineLine(Spool.Status s, Stats st) {
         long oldest = s.oldestUnshipped().map(this::age).orElse(0L);
         return "audit pipeline: " + s.unshippedEvents() + " unshipped events"
                 + s.oldestUnshipped().map(t -> " (oldest " + age(t) + " s)").orElse("")
@@ -464,7 +459,7 @@ public final class CloudWatchShipper implements AutoCloseable {
             log.info("audit shipper stopped with {} events not yet in CloudWatch; they are shipped at the next start",
                     s.unshippedEvents());
         }
-        log.info(describe(s, stats()));
+        log.info(pipelineLine(s, stats()));
         client.close();
     }
 }

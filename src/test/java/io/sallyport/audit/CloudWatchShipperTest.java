@@ -323,7 +323,7 @@ class CloudWatchShipperTest {
         CloudWatchShipper s = shipper();
         await(() -> s.stats().failedAttempts() >= 1);
 
-        String line = s.describe(spool.status(), s.stats());
+        String line = s.pipelineLine(spool.status(), s.stats());
 
         assertThat(line).startsWith("audit pipeline: 3 unshipped events (oldest ");
         String[] tail = line.substring(line.lastIndexOf(" | ") + 3).split(" ");
