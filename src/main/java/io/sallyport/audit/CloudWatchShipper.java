@@ -1,5 +1,6 @@
 package io.sallyport.audit;
 
+import io.sallyport.aws.AwsErrors;
 import java.io.IOException;
 import java.time.Clock;
 import java.time.Duration;
@@ -374,10 +375,9 @@ public final class CloudWatchShipper implements AutoCloseable {
     }
 
     private static String failureText(Exception e) {
-        if (e instanceof AwsServiceException ase && ase.awsErrorDetails() != null) {
-            String code = ase.awsErrorDetails().errorCode();
-            String msg = ase.awsErrorDetails().errorMessage();
-            return (code == null ? "HTTP " + ase.statusCode() : code) + (msg == null ? "" : ": " + msg);
+        Optional<String> answer = AwsErrors.serviceError(e);
+        if (answer.isPresent()) {
+            return answer.get();
         }
         if (e instanceof SdkClientException && e.getCause() != null) {
             return e.getClass().getSimpleName() + " (" + e.getCause() + ")";

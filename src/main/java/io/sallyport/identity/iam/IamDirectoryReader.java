@@ -1,5 +1,6 @@
 package io.sallyport.identity.iam;
 
+import io.sallyport.aws.AwsErrors;
 import io.sallyport.identity.SshPublicKey;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -92,18 +93,13 @@ final class IamDirectoryReader {
 
         String describe(SdkException e) {
             Integer attempts = e.numAttempts();
-            String how;
-            if (e instanceof AwsServiceException aws && aws.awsErrorDetails() != null) {
-                String code = aws.awsErrorDetails().errorCode();
-                String message = aws.awsErrorDetails().errorMessage();
-                how = (code == null ? "HTTP " + aws.statusCode() : code) + (message == null || message.isBlank() ? "" : ": " + message);
-            } else {
+            String how = AwsErrors.serviceError(e).orElseGet(() -> {
                 Throwable root = e;
                 while (root.getCause() != null && root.getCause() != root) {
                     root = root.getCause();
                 }
-                how = root == e ? e.getMessage() : root.getClass().getSimpleName() + ": " + root.getMessage();
-            }
+                return root == e ? e.getMessage() : root.getClass().getSimpleName() + ": " + root.getMessage();
+            });
             return name + " failed" + (attempts == null ? "" : " after " + attempts + (attempts == 1 ? " attempt" : " attempts"))
                     + " (" + how + ")";
         }
