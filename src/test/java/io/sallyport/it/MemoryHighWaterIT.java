@@ -48,36 +48,20 @@ class MemoryHighWaterIT {
         try (LoopbackEcho echo = new LoopbackEcho();
              TunnelLimitsIT.ConnectionCounter sink = new TunnelLimitsIT.ConnectionCounter()) {
             Path config = dir.resolve("sallyport.yaml");
-            Files.writeString(config, String.join("\n",
-                    "listen: [\"127.0.0.1:" + port + "\"]",
-                    "host_keys: [\"host_key\"]",
-                    "identity:",
-                    "  local:",
-                    "    users:",
-                    "      alice:",
-                    "        roles: [ops]",
-                    "        keys: [\"" + OpenSsh.publicKeyLine(aliceKey) + "\"]",
-                    "      mallory:",
-                    "        roles: [flood]",
-                    "        keys: [\"" + OpenSsh.publicKeyLine(malloryKey) + "\"]",
-                    "policy:",
-                    "  unsafe_allow_loopback: true",
-                    "  max_sessions_per_user: 100",
-                    "  roles:",
-                    "    ops:",
-                    "      allow: [\"127.0.0.2:" + echo.port() + "\"]",
-                    "    flood:",
-                    "      allow: [\"127.0.0.2:" + sink.port() + "\"]",
-                    // Loose enough that only the heap's high water can stop the flood.
-                    "limits:",
-                    // Logins refused for memory count as failed ones; the retries below must not be penalised.
-                    "  max_auth_attempts: 100",
-                    "  max_tunnels_per_session: 10000",
-                    "  max_tunnels_per_user: 100000",
-                    "  memory_high_water: 85%",
-                    "audit:",
-                    "  file: audit.jsonl",
-                    ""));
+            Files.writeString(config, "listen: [\"127.0.0.1:" + port + "\"]\n"
+                    + "host_keys: [\"host_key\"]\n"
+                    + TunnelLimitsIT.users(aliceKey, malloryKey,
+                            "    ops:\n      allow: [\"127.0.0.2:" + echo.port() + "\"]\n"
+                                    + "    flood:\n      allow: [\"127.0.0.2:" + sink.port() + "\"]",
+                            "  max_sessions_per_user: 100",
+                            // Loose enough that only the heap's high water can stop the flood. Logins
+                            // refused for memory do not count toward the penalty; the high limit keeps
+                            // the retries below clear of it whatever else is refused.
+                            "  max_auth_attempts: 100\n"
+                                    + "  max_tunnels_per_session: 10000\n"
+                                    + "  max_tunnels_per_user: 100000\n"
+                                    + "  memory_high_water: 85%")
+                    + "audit:\n  file: audit.jsonl\n");
             List<String> command = new ArrayList<>(List.of(
                     Path.of(System.getProperty("java.home"), "bin", "java").toString(),
                     "-Xmx64m", "-XX:+UseG1GC", "-XX:+ExitOnOutOfMemoryError",

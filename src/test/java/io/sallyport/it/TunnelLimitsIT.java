@@ -76,6 +76,11 @@ class TunnelLimitsIT {
 
     /** Users alice (role ops) and mallory (role flood), with the given roles and limits. */
     static String users(String roles, String policyExtra, String limits) {
+        return users(aliceKey, malloryKey, roles, policyExtra, limits);
+    }
+
+    /** The same, for alice's and mallory's keys as given. */
+    static String users(Path aliceKey, Path malloryKey, String roles, String policyExtra, String limits) {
         return String.join("\n",
                 "identity:",
                 "  local:",
