@@ -1,7 +1,11 @@
 package io.sallyport.admin;
 
+import io.sallyport.audit.TerminationReason;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Set;
+import java.util.stream.Collectors;
+import java.util.stream.Stream;
 
 /**
  * The bounded label for a refusal or termination reason. Reasons are free text (they carry user
@@ -16,9 +20,14 @@ public final class MetricsReason {
             "max_sessions_per_user", "max_tunnels_per_session", "max_tunnels_per_user", "resolve_timeout",
             "memory_high_water");
 
-    /** Reasons that are names themselves (terminations, the revocation list). */
-    private static final Set<String> NAMES = Set.of(
-            "revoked", "admin", "idle", "max_duration", "shutdown", "cert_expired", "login_grace_time");
+    /**
+     * Reasons that are names themselves: every reason the server ends a session for (taken from
+     * {@link TerminationReason}, so a new one is never labelled {@code other}), and
+     * {@code login_grace_time}, a reason of {@code session.close} only.
+     */
+    private static final Set<String> NAMES = Stream.concat(
+                    Arrays.stream(TerminationReason.values()).map(TerminationReason::wireName), Stream.of("login_grace_time"))
+            .collect(Collectors.toUnmodifiableSet());
 
     private record Phrase(String prefix, String label) {}
 
