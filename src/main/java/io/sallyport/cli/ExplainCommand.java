@@ -58,8 +58,7 @@ final class ExplainCommand implements Callable<Integer> {
         PrintWriter out = spec.commandLine().getOut();
         // The user name and host are typed or pasted (from a log, a ticket): shown escaped, decided on as given.
         out.printf("user:     %s%n", Printable.forTerminal(user));
-        String shownHost = Printable.forTerminal(host);
-        out.printf("target:   %s%n", host.indexOf(':') >= 0 ? "[" + shownHost + "]:" + port : shownHost + ":" + port);
+        out.printf("target:   %s%n", Printable.forTerminal(new Config.HostPort(host, port).toString()));
         if (from != null) {
             out.printf("from:     %s%n", IpLiterals.format(IpLiterals.parse(from).get()));
         }

@@ -3,6 +3,7 @@ package io.sallyport.cli;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.sallyport.admin.AdminProtocol;
 import io.sallyport.admin.AdminSocketClient;
+import io.sallyport.config.Config;
 import io.sallyport.net.Printable;
 import java.io.PrintWriter;
 import java.util.List;
@@ -56,7 +57,7 @@ final class KillCommand implements Callable<Integer> {
         PrintWriter err = spec.commandLine().getErr();
         for (JsonNode s : response.path("ended")) {
             out.println(Printable.forTerminal("ended " + s.path("id").asText() + " (" + s.path("user").asText("not logged in")
-                    + " from " + SessionsCommand.hostPort(s.path("client").path("ip").asText(),
+                    + " from " + new Config.HostPort(s.path("client").path("ip").asText(),
                     s.path("client").path("port").asInt()) + ")"));
         }
         int code = Main.OK;

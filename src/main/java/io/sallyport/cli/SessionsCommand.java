@@ -3,6 +3,7 @@ package io.sallyport.cli;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.sallyport.admin.AdminProtocol;
 import io.sallyport.admin.AdminSocketClient;
+import io.sallyport.config.Config;
 import io.sallyport.net.Printable;
 import java.io.PrintWriter;
 import java.util.ArrayList;
@@ -49,12 +50,12 @@ final class SessionsCommand implements Callable<Integer> {
         List<String> tunnels = new ArrayList<>();
         for (JsonNode t : s.path("tunnels")) {
             JsonNode target = t.path("target");
-            tunnels.add(hostPort(target.path("host").asText(), target.path("port").asInt()));
+            tunnels.add(new Config.HostPort(target.path("host").asText(), target.path("port").asInt()).toString());
         }
         return new String[] {
             s.path("id").asText(),
             s.has("user") ? s.path("user").asText() : "-",
-            hostPort(s.path("client").path("ip").asText(), s.path("client").path("port").asInt()),
+            new Config.HostPort(s.path("client").path("ip").asText(), s.path("client").path("port").asInt()).toString(),
             authText,
             s.path("started").asText(),
             tunnels.isEmpty() ? "-" : String.join(",", tunnels),
@@ -66,10 +67,6 @@ final class SessionsCommand implements Callable<Integer> {
         List<String> r = new ArrayList<>();
         roles.forEach(n -> r.add(n.asText()));
         return r.isEmpty() ? "" : " [" + String.join(",", r) + "]";
-    }
-
-    static String hostPort(String host, int port) {
-        return (host.contains(":") ? "[" + host + "]" : host) + ":" + port;
     }
 
     /** Columns padded to their widest cell; every cell escaped, as user names and hosts come from clients. */

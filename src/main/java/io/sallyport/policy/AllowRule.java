@@ -1,6 +1,7 @@
 package io.sallyport.policy;
 
 import io.sallyport.net.Cidr;
+import io.sallyport.net.HostName;
 import io.sallyport.net.PortSet;
 import java.net.InetAddress;
 import java.util.Locale;
@@ -45,7 +46,7 @@ public sealed interface AllowRule {
         if (looksLikeAddress) {
             return new AddressRule(s, Cidr.parse(host), ports);
         }
-        if (!host.chars().allMatch(c -> c > 0x20 && c < 0x7f)) {
+        if (!HostName.isPrintableAscii(host)) {
             // Checked before lower-casing: Locale.ROOT folds U+212A (Kelvin sign) into 'k'.
             throw new IllegalArgumentException("'" + host + "' is not a host name pattern (ASCII letters, digits, '-', '.', '*', '?';"
                     + " an IDN is written as punycode, xn--...)");
