@@ -89,12 +89,12 @@ final class ForwardingChannel extends TcpipServerChannel {
      * The tunnel as it stands, for the admin view: empty unless it is open. Once it is reported
      * closed its bytes are in the session's totals instead.
      */
-    java.util.Optional<LiveSessions.Tunnel> view() {
+    Optional<LiveSessions.Tunnel> view() {
         AuditEvent.TargetRef t = target;
         if (t == null || reported.get()) {
-            return java.util.Optional.empty();
+            return Optional.empty();
         }
-        return java.util.Optional.of(new LiveSessions.Tunnel(getChannelId(), t.host(), t.port(), t.ip(),
+        return Optional.of(new LiveSessions.Tunnel(getChannelId(), t.host(), t.port(), t.ip(),
                 bytesUp.get(), bytesDown.get()));
     }
 
@@ -380,13 +380,12 @@ final class ForwardingChannel extends TcpipServerChannel {
      * report before its channels' closes: {@code forward.close} always precedes {@code session.close}.
      */
     void reportClose() {
-        SessionState of = this.state;
-        if (of != null) {
+        SessionState state = this.state;
+        if (state != null) {
             // A client cannot close a channel it has not been told the id of, except by guessing it.
-            end(sessionGone(of) ? SESSION_CLOSED : "channel closed before the tunnel opened", SshConstants.SSH_OPEN_CONNECT_FAILED);
+            end(sessionGone(state) ? SESSION_CLOSED : "channel closed before the tunnel opened", SshConstants.SSH_OPEN_CONNECT_FAILED);
         }
         AuditEvent.TargetRef t = target;
-        SessionState state = this.state;
         // target is set only once the tunnel opened: a refused one has nothing to close.
         if (t == null || state == null || !reported.compareAndSet(false, true)) {
             return;
