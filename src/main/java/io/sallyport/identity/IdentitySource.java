@@ -8,4 +8,19 @@ public interface IdentitySource {
 
     /** @param user the SSH user name exactly as the client sent it (hostile input) */
     AuthDecision authenticate(String user, SshPublicKey key);
+
+    /**
+     * Whether a live session that logged in as {@code who} with {@code key} would still be let in,
+     * and with which roles now: asked after a reload, a refresh or a revocation. Answers from what
+     * the source last knew; a source that can only serve logins while fresh (IAM) still answers
+     * from its last good data here, since a stale source refuses new logins but ends no session.
+     */
+    default AuthDecision recheck(Identity who, SshPublicKey key) {
+        return authenticate(who.user(), key);
+    }
+
+    /** The identity {@code user} would have after logging in with one of their keys, for {@code explain}. */
+    default java.util.Optional<Identity> lookup(String user) {
+        return java.util.Optional.empty();
+    }
 }

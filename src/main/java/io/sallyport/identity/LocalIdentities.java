@@ -42,6 +42,7 @@ public final class LocalIdentities implements IdentitySource {
     }
 
     /** The identity a local user would have after logging in; for {@code explain}. */
+    @Override
     public java.util.Optional<Identity> lookup(String user) {
         Entry e = users.get(user);
         return e == null ? java.util.Optional.empty()

@@ -55,6 +55,8 @@ public final class BastionServer implements AutoCloseable {
     private final Optional<RevocationFile> revoked;
     private final Optional<HostCertificateFile> hostCertificate;
     private volatile boolean stopped;
+    /** What logins and tunnels are decided by now; replaced whole by a reload. */
+    private volatile Rules rules;
     private final List<AutoCloseable> closeOnStop = new java.util.concurrent.CopyOnWriteArrayList<>();
 
     /** MINA's server, able to listen on more than one host:port pair. */
@@ -82,6 +84,7 @@ public final class BastionServer implements AutoCloseable {
         this.logins = logins;
         this.revoked = revoked;
         this.hostCertificate = hostCertificate;
+        this.rules = new Rules(config, logins, policy);
         this.registry = new SessionRegistry(auditor, config.limits(), config.policy(), Clock.systemUTC());
         this.decisions = decisionQueue();
         this.heap = HeapWatch.ofThisJvm(config.limits().memoryHighWaterPercent());
@@ -180,6 +183,11 @@ public final class BastionServer implements AutoCloseable {
     /** When the first of the served host certificates expires ({@code valid_before}), if one is configured. */
     public Optional<java.time.Instant> hostCertificateExpiry() {
         return hostCertificate.flatMap(HostCertificateFile::earliestExpiry);
+    }
+
+    /** What logins and tunnels are decided by now (for live {@code explain}). */
+    public Rules rules() {
+        return rules;
     }
 
     /** The live connections, for the admin socket: listed, and ended on an operator's word. */
