@@ -18,10 +18,18 @@ public final class AdminCommands {
 
     private final LiveSessions sessions;
     private final Auditor auditor;
+    private final java.util.function.Supplier<ReloadResult> reload;
 
+    /** Without reload (a server assembled without its config file, in tests): {@code reload} is refused. */
     public AdminCommands(LiveSessions sessions, Auditor auditor) {
+        this(sessions, auditor, () -> ReloadResult.refused("(none)", List.of("this server has no config file to reload")));
+    }
+
+    /** @param reload re-reads the server's config file; never throws */
+    public AdminCommands(LiveSessions sessions, Auditor auditor, java.util.function.Supplier<ReloadResult> reload) {
         this.sessions = sessions;
         this.auditor = auditor;
+        this.reload = reload;
     }
 
     /** Who is on the other end of the socket, from {@code SO_PEERCRED}. */
@@ -49,6 +57,8 @@ public final class AdminCommands {
             return AdminProtocol.killed(ended, unknown);
         } else if (request instanceof AdminProtocol.Request.KillUser u) {
             return AdminProtocol.killed(sessions.terminateUser(u.user(), REASON), List.of());
+        } else if (request instanceof AdminProtocol.Request.Reload) {
+            return AdminProtocol.reloaded(reload.get());
         }
         throw new IllegalStateException("unhandled request " + request);
     }

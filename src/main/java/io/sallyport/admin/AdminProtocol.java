@@ -29,6 +29,7 @@ import java.util.regex.Pattern;
  * {"command":"sessions"}
  * {"command":"kill","ids":["3f9c0a1b2c3d4e5f"]}
  * {"command":"kill","user":"alice"}
+ * {"command":"reload"}
  * </pre>
  *
  * Requests come from a local user in the admin group, but are still parsed as untrusted input:
@@ -72,6 +73,12 @@ public final class AdminProtocol {
         record KillUser(String user) implements Request {
             public String command() { return "kill"; }
             public List<String> args() { return List.of("--user", user); }
+        }
+
+        /** Re-read the config file the server started with. */
+        record Reload() implements Request {
+            public String command() { return "reload"; }
+            public List<String> args() { return List.of(); }
         }
     }
 
@@ -123,6 +130,10 @@ public final class AdminProtocol {
                 onlyFields(node, command, List.of("command"));
                 return new Request.Sessions();
             }
+            case "reload" -> {
+                onlyFields(node, command, List.of("command"));
+                return new Request.Reload();
+            }
             case "kill" -> {
                 onlyFields(node, command, List.of("command", "ids", "user"));
                 JsonNode ids = node.get("ids");
@@ -133,7 +144,7 @@ public final class AdminProtocol {
                 return user != null ? new Request.KillUser(userName(user)) : new Request.KillIds(sessionIds(ids));
             }
             default -> throw new BadRequest(printable(command), "unknown command \"" + printable(command)
-                    + "\" (known: sessions, kill)");
+                    + "\" (known: sessions, kill, reload)");
         }
     }
 
@@ -204,6 +215,21 @@ public final class AdminProtocol {
         ended.forEach(s -> list.add(session(s)));
         ArrayNode u = o.putArray("unknown");
         unknown.forEach(u::add);
+        return o.toString();
+    }
+
+    public static String reloaded(ReloadResult r) {
+        ObjectNode o = JSON.createObjectNode();
+        o.put("ok", true);
+        o.put("applied", r.applied());
+        o.put("config", r.file());
+        r.digest().ifPresent(d -> o.put("digest", d));
+        ArrayNode restart = o.putArray("restart_needed");
+        r.restartNeeded().forEach(restart::add);
+        ArrayNode problems = o.putArray("problems");
+        r.problems().forEach(problems::add);
+        o.put("sessions_ended", r.sessionsEnded());
+        o.put("tunnels_closed", r.tunnelsClosed());
         return o.toString();
     }
 
