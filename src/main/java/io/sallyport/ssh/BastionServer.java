@@ -230,6 +230,9 @@ public final class BastionServer implements AutoCloseable {
             revoked = nextRevoked;
             Config.Limits limits = next.config().limits();
             loginLimits(sshd, limits);
+            registry.retune(limits);
+            quota.resize(limits.maxTunnelsPerSession(), limits.maxTunnelsPerUser());
+            heap.highWater(limits.memoryHighWaterPercent());
             Config.CryptoProfile crypto = next.config().crypto();
             sshd.setKeyExchangeFactories(CryptoProfiles.serverKeyExchanges(crypto));
             sshd.setCipherFactories(new ArrayList<>(CryptoProfiles.ciphers(crypto)));

@@ -358,6 +358,17 @@ final class SessionRegistry implements SessionListener, AutoCloseable {
         });
     }
 
+    /**
+     * Applies a reload's limits to what is not yet held: new pre-auth admissions, failures and
+     * keyless connections counted from now on, sources classified from now on. Nothing held is
+     * taken away, and a penalty in force keeps its end.
+     */
+    void retune(Config.Limits limits) {
+        preAuth.resize(limits.maxUnauthenticated(), limits.maxUnauthenticatedPerSource());
+        penalties.retune(limits.maxAuthAttempts(), limits.authFailurePenalty(), limits.noauthPenalty());
+        sources.exempt(limits.penaltyExempt());
+    }
+
     /** What one pass of {@link #reconsider} did. */
     record Reconsidered(int sessionsEnded, int tunnelsClosed) {}
 
