@@ -47,7 +47,7 @@ final class Reloader {
     /** Reloads now; one reload at a time. Never throws: a failure is a refused result. */
     synchronized ReloadResult reload(String trigger) {
         Config running = started.config();
-        Path file = running.source();
+        Path file = running.source().toAbsolutePath();
         Config next;
         ServerAssembly.Validated v;
         try {
@@ -63,12 +63,13 @@ final class Reloader {
         if (next.identity().iam().enabled()) {
             started.iam().ifPresent(iam -> iam.reconfigure(next));
         }
-        BastionServer.Followed followed = server.apply(new Rules(next, v.logins(), v.policy()), v.revoked());
         String digest = BastionServer.configDigest(next);
+        BastionServer.Followed followed = server.apply(new Rules(next, v.logins(), v.policy()), v.revoked(),
+                () -> auditor.emit(new AuditEvent.ConfigReload(trigger, file.toString(), true, Optional.of(digest), restart,
+                        Optional.empty())));
         log.info("config {} reloaded ({}, {}){}; {} session(s) ended, {} tunnel(s) closed", file, trigger, digest,
                 restart.isEmpty() ? "" : "; needs a restart to apply: " + String.join(", ", restart),
                 followed.sessionsEnded(), followed.tunnelsClosed());
-        auditor.emit(new AuditEvent.ConfigReload(trigger, file.toString(), true, Optional.of(digest), restart, Optional.empty()));
         return new ReloadResult(true, file.toString(), Optional.of(digest), restart, List.of(), followed.sessionsEnded(),
                 followed.tunnelsClosed());
     }

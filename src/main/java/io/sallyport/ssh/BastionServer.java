@@ -223,8 +223,11 @@ public final class BastionServer implements AutoCloseable {
      * of {@code next.config()} apply from now on to what is not yet held; nothing already held is
      * taken away by a limit. The caller has validated the config whole; what a reload cannot change
      * (listen, host keys, spool, sockets) is the caller's to report.
+     *
+     * @param swapped run once {@code next} is in force, before any live session is re-checked (the
+     *                caller audits the reload there, so that it precedes the closes it causes)
      */
-    public Followed apply(Rules next, Optional<RevocationFile> nextRevoked) {
+    public Followed apply(Rules next, Optional<RevocationFile> nextRevoked, Runnable swapped) {
         synchronized (changeLock) {
             rules = next;
             revoked = nextRevoked;
@@ -238,6 +241,7 @@ public final class BastionServer implements AutoCloseable {
             sshd.setCipherFactories(new ArrayList<>(CryptoProfiles.ciphers(crypto)));
             sshd.setMacFactories(new ArrayList<>(CryptoProfiles.macs(crypto)));
             sshd.setSignatureFactories(new ArrayList<>(CryptoProfiles.signatures(crypto)));
+            swapped.run();
             return follow(registry.reconsider(next, "reload"));
         }
     }
