@@ -2,7 +2,10 @@ package io.sallyport.cli;
 
 import io.sallyport.admin.ReloadResult;
 import io.sallyport.audit.AuditEvent;
+import io.sallyport.audit.AuditSink;
 import io.sallyport.audit.Auditor;
+import io.sallyport.audit.JsonLinesFileSink;
+import io.sallyport.audit.StdoutSink;
 import io.sallyport.config.Config;
 import io.sallyport.config.ConfigException;
 import io.sallyport.config.ConfigProblem;
@@ -11,6 +14,7 @@ import io.sallyport.ssh.BastionServer;
 import io.sallyport.ssh.Rules;
 import java.io.IOException;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import org.slf4j.Logger;
@@ -21,7 +25,8 @@ import org.slf4j.LoggerFactory;
  * exactly as {@code run} and {@code check-config} do, and either applies it at once or changes
  * nothing. Both outcomes are audited as {@code config.reload}; a refusal's reason lists every
  * problem. Applying swaps the rules (roles, rules, identities, CAs, revocation list, limits,
- * crypto for new connections) and holds every live session to them; the keys {@link RestartNeeded}
+ * crypto for new connections) and the audit file and stdout sinks, and holds every live session
+ * to the new rules; the keys {@link RestartNeeded}
  * names keep their running values and are reported.
  */
 final class Reloader {
@@ -36,12 +41,19 @@ final class Reloader {
     private final BastionServer server;
     private final Auditor auditor;
     private final TargetResolver resolver;
+    private final java.io.PrintStream stdout;
+    /** The audit sinks in force: the config's at start, then each applied reload's. */
+    private Config.Audit sinksInForce;
 
-    Reloader(ServerAssembly.Validated started, BastionServer server, Auditor auditor, TargetResolver resolver) {
+    /** @param stdout where {@code audit.stdout} writes, when a reload turns it on */
+    Reloader(ServerAssembly.Validated started, BastionServer server, Auditor auditor, TargetResolver resolver,
+             java.io.PrintStream stdout) {
         this.started = started;
         this.server = server;
         this.auditor = auditor;
         this.resolver = resolver;
+        this.stdout = stdout;
+        this.sinksInForce = started.config().audit();
     }
 
     /** Reloads now; one reload at a time. Never throws: a failure is a refused result. */
@@ -58,6 +70,21 @@ final class Reloader {
         } catch (Main.UsageException | IOException | RuntimeException e) {
             return refused(trigger, file, List.of(String.valueOf(e.getMessage())));
         }
+        Config.Audit audit = next.audit();
+        boolean newFile = !audit.file().equals(sinksInForce.file());
+        boolean newStdout = audit.stdout() != sinksInForce.stdout();
+        List<AuditSink> sinks = new ArrayList<>();
+        if (newFile && audit.file().isPresent()) {
+            try {
+                sinks.add(new JsonLinesFileSink(audit.file().get()));
+            } catch (IOException | RuntimeException e) {
+                return refused(trigger, file, List.of(file + ": audit.file: cannot open " + audit.file().get() + ": "
+                        + e.getMessage()));
+            }
+        }
+        if (newStdout && audit.stdout()) {
+            sinks.add(new StdoutSink(stdout));
+        }
         next.warnings().forEach(w -> log.warn("{}", w));
         List<String> restart = RestartNeeded.between(running, next);
         if (next.identity().iam().enabled()) {
@@ -65,8 +92,16 @@ final class Reloader {
         }
         String digest = BastionServer.configDigest(next);
         BastionServer.Followed followed = server.apply(new Rules(next, v.logins(), v.policy()), v.revoked(),
-                () -> auditor.emit(new AuditEvent.ConfigReload(trigger, file.toString(), true, Optional.of(digest), restart,
-                        Optional.empty())));
+                () -> {
+                    // In the trail the sinks had: a file being replaced ends with the reload that replaced it.
+                    auditor.emit(new AuditEvent.ConfigReload(trigger, file.toString(), true, Optional.of(digest), restart,
+                            Optional.empty()));
+                    if (newFile || newStdout) {
+                        auditor.replaceSinks(s -> (newFile && s instanceof JsonLinesFileSink)
+                                || (newStdout && s instanceof StdoutSink), sinks);
+                    }
+                });
+        sinksInForce = audit;
         log.info("config {} reloaded ({}, {}){}; {} session(s) ended, {} tunnel(s) closed", file, trigger, digest,
                 restart.isEmpty() ? "" : "; needs a restart to apply: " + String.join(", ", restart),
                 followed.sessionsEnded(), followed.tunnelsClosed());

@@ -8,7 +8,7 @@ import java.util.Objects;
 /**
  * The keys a reload cannot apply, and which of them a new config changes: what the server listens
  * on (SSH, admin socket, metrics), the host keys and certificate file it serves, the audit spool and
- * its CloudWatch destination, and whether and where IAM is reached. Each keeps its running value
+ * its CloudWatch destination (the audit file and stdout are swapped by the reload), and whether and where IAM is reached. Each keeps its running value
  * until a restart; everything else in the file is applied by the reload.
  */
 final class RestartNeeded {
@@ -27,8 +27,6 @@ final class RestartNeeded {
         check(out, "audit.spool_max_bytes", a.spoolMaxBytes(), b.spoolMaxBytes());
         check(out, "audit.on_spool_full", a.onSpoolFull(), b.onSpoolFull());
         check(out, "audit.cloudwatch", a.cloudwatch(), b.cloudwatch());
-        check(out, "audit.file", a.file(), b.file());
-        check(out, "audit.stdout", a.stdout(), b.stdout());
         check(out, "admin.socket", running.admin().socket(), next.admin().socket());
         check(out, "admin.metrics_listen", running.admin().metricsListen(), next.admin().metricsListen());
         Config.Iam i = running.identity().iam();

@@ -29,7 +29,7 @@ final class RunCommand implements Callable<Integer> {
         ServerAssembly.Validated v = ServerAssembly.validate(c, TargetResolver.system());
         Auditor auditor = ServerAssembly.auditor(c, System.out, List.of());
         BastionServer server = ServerAssembly.server(v, auditor);
-        Reloader reloader = new Reloader(v, server, auditor, TargetResolver.system());
+        Reloader reloader = new Reloader(v, server, auditor, TargetResolver.system(), System.out);
         io.sallyport.admin.AdminSocket admin = ServerAssembly.adminSocket(c, server, auditor,
                 () -> reloader.reload(Reloader.ADMIN));
         server.closeOnStop(admin);
