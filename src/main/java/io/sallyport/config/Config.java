@@ -64,7 +64,8 @@ public record Config(
     /** Only these CIDRs may send a PROXY header. Cidrs are kept as written; validated by the loader. */
     public record ProxyProtocol(boolean enabled, List<String> trustedSources) {}
 
-    public record Identity(Map<String, LocalUser> localUsers, Iam iam, Certificates certificates) {}
+    /** @param maxKeyAge plain keys older than this are refused ({@code identity.max_key_age}); empty: no limit */
+    public record Identity(Map<String, LocalUser> localUsers, Iam iam, Certificates certificates, Optional<Duration> maxKeyAge) {}
 
     /** A user of {@code identity.local.users}; {@code keys} are OpenSSH public key lines. */
     public record LocalUser(String name, List<String> roles, List<Located<String>> keys) {}
@@ -95,7 +96,28 @@ public record Config(
      * {@code allow} rules are kept as written (with their lines). This room knows no rule syntax:
      * the policy room checks them ({@code PolicyCompiler.check}, a {@link ConfigCheck} the loader runs).
      */
-    public record Role(String name, List<Located<String>> allow) {}
+    /**
+     * @param from    CIDRs (as written): the role applies only to logins from these; empty: from anywhere
+     * @param require what the login's key must prove for the role; empty: any accepted key
+     */
+    public record Role(String name, List<Located<String>> allow, List<String> from, List<Requirement> require) {
+        public Role(String name, List<Located<String>> allow) {
+            this(name, allow, List.of(), List.of());
+        }
+    }
+
+    /** A role's {@code require}: what the login's signature must carry. */
+    public enum Requirement {
+        /** a FIDO key (sk-*) whose signature on this login has the user-presence flag */
+        FIDO,
+        /** as {@link #FIDO}, and the user-verification flag too (PIN or biometric) */
+        FIDO_VERIFIED;
+
+        /** The spelling in the config file: {@code fido}, {@code fido-verified}. */
+        public String configName() {
+            return name().toLowerCase(java.util.Locale.ROOT).replace('_', '-');
+        }
+    }
 
     /**
      * @param allowPublicTargets whether allow rules may reach outside {@code privateNetworks}; off, such
@@ -118,6 +140,7 @@ public record Config(
      *
      * @param penaltyExempt        CIDRs (as written) never penalised nor capped per source
      * @param memoryHighWaterPercent share of the maximum heap above which new logins and tunnels are refused
+     * @param allowSources         CIDRs (as written) connections may come from; empty: from anywhere
      */
     public record Limits(
             int maxUnauthenticated,
@@ -130,7 +153,8 @@ public record Config(
             int maxTunnelsPerSession,
             int maxTunnelsPerUser,
             Duration resolveTimeout,
-            int memoryHighWaterPercent) {}
+            int memoryHighWaterPercent,
+            List<String> allowSources) {}
 
     public enum SpoolFullAction { REFUSE_NEW_SESSIONS, DROP_OLDEST }
 

@@ -203,7 +203,8 @@ public final class ConfigLoader {
                 limits.integer("max_tunnels_per_session", 64, 1, 10_000),
                 limits.integer("max_tunnels_per_user", 256, 1, 100_000),
                 limits.scalar("resolve_timeout", Duration.ofSeconds(2), ConfigDuration::parse),
-                limits.scalar("memory_high_water", 85, ConfigPercent.between(10, 99)));
+                limits.scalar("memory_high_water", 85, ConfigPercent.between(10, 99)),
+                limits.listOr("allow_sources", List.of(), PolicyReader::cidr));
     }
 
     /** Absent means the default address; an explicit {@code null} turns the metrics endpoint off. */

@@ -35,7 +35,8 @@ final class IdentityReader {
         return new Config.Identity(
                 reader.localUsers(identity.section("local").section("users", "a mapping of user name to {roles, keys}")),
                 reader.iam(identity.section("iam")),
-                reader.certificates(identity.section("certificates")));
+                reader.certificates(identity.section("certificates")),
+                identity.optionalScalar("max_key_age", ConfigDuration::parse));
     }
 
     private Map<String, Config.LocalUser> localUsers(MappingReader users) {

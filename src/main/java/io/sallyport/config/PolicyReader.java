@@ -20,6 +20,10 @@ final class PolicyReader {
     /** The address space no one routes on the internet: RFC 1918, CGNAT (RFC 6598) and IPv6 ULA. */
     private static final List<Cidr> PRIVATE_USE = DEFAULT_PRIVATE_NETWORKS.stream().map(Cidr::parse).toList();
 
+    private static final MappingReader.ScalarParser<Config.Requirement> REQUIREMENT = Choices.among(
+            java.util.Arrays.stream(Config.Requirement.values()).collect(java.util.stream.Collectors.toMap(
+                    Config.Requirement::configName, r -> r, (a, b) -> a, LinkedHashMap::new)));
+
     private PolicyReader() {}
 
     static Config.Policy read(MappingReader policy) {
@@ -61,7 +65,9 @@ final class PolicyReader {
                 // An explicit list, even empty, shows the role grants exactly what the operator meant.
                 roles.problems().add(e.line(), rolePath, "role '" + name + "' needs an allow list (it may be empty: allow: [])");
             }
-            out.put(name, new Config.Role(name, allow.orElse(List.of())));
+            List<String> from = role.listOr("from", List.of(), PolicyReader::cidr);
+            List<Config.Requirement> require = role.listOr("require", List.of(), REQUIREMENT);
+            out.put(name, new Config.Role(name, allow.orElse(List.of()), from, require.stream().distinct().toList()));
         }
         return Collections.unmodifiableMap(out);
     }

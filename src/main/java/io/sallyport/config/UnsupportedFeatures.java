@@ -17,32 +17,48 @@ final class UnsupportedFeatures {
 
     private static final List<Feature> NOT_YET = List.of(
             new Feature(List.of("proxy_protocol", "enabled"), UnsupportedFeatures::isTrue,
-                    "the PROXY protocol"));
+                    "the PROXY protocol"),
+            new Feature(List.of("limits", "allow_sources"), UnsupportedFeatures::isNonEmptyList,
+                    "limiting connections to allow_sources"),
+            new Feature(List.of("policy", "roles", "*", "from"), UnsupportedFeatures::isNonEmptyList,
+                    "a role's from"),
+            new Feature(List.of("policy", "roles", "*", "require"), UnsupportedFeatures::isNonEmptyList,
+                    "a role's require"),
+            new Feature(List.of("identity", "max_key_age"), n -> !(n instanceof YamlNode.Scalar s && s.isNull()),
+                    "identity.max_key_age"));
 
     private UnsupportedFeatures() {}
 
     static void report(YamlNode root, ProblemList problems) {
         for (Feature f : NOT_YET) {
-            find(root, f.keyPath()).filter(e -> f.inUse().test(e.value())).ifPresent(e -> problems.add(
-                    e.line(), String.join(".", f.keyPath()),
-                    f.what() + " is not supported by this version of sallyport yet"));
+            find(root, f.keyPath(), "").stream().filter(e -> f.inUse().test(e.entry().value())).forEach(e -> problems.add(
+                    e.entry().line(), e.path(), f.what() + " is not supported by this version of sallyport yet"));
         }
     }
 
-    private static Optional<YamlNode.Entry> find(YamlNode root, List<String> keyPath) {
-        YamlNode node = root;
-        Optional<YamlNode.Entry> entry = Optional.empty();
-        for (String key : keyPath) {
-            if (!(node instanceof YamlNode.Mapping m)) {
-                return Optional.empty();
-            }
-            entry = m.get(key);
-            if (entry.isEmpty()) {
-                return Optional.empty();
-            }
-            node = entry.get().value();
+    private record Found(YamlNode.Entry entry, String path) {}
+
+    /** The entries at {@code keyPath} below {@code node}; {@code *} stands for every key of a mapping. */
+    private static List<Found> find(YamlNode node, List<String> keyPath, String prefix) {
+        if (!(node instanceof YamlNode.Mapping m) || keyPath.isEmpty()) {
+            return List.of();
         }
-        return entry;
+        String key = keyPath.get(0);
+        List<YamlNode.Entry> here = key.equals("*") ? m.entries() : m.get(key).map(List::of).orElse(List.of());
+        List<Found> out = new java.util.ArrayList<>();
+        for (YamlNode.Entry e : here) {
+            String path = prefix.isEmpty() ? e.key() : prefix + "." + e.key();
+            if (keyPath.size() == 1) {
+                out.add(new Found(e, path));
+            } else {
+                out.addAll(find(e.value(), keyPath.subList(1, keyPath.size()), path));
+            }
+        }
+        return out;
+    }
+
+    private static boolean isNonEmptyList(YamlNode node) {
+        return node instanceof YamlNode.Sequence s && !s.items().isEmpty();
     }
 
     private static boolean isTrue(YamlNode node) {

@@ -68,7 +68,7 @@ class ConfigDefaultsTest {
         assertThat(c.policy().maxSessionDuration()).isEqualTo(Duration.ofHours(12));
 
         assertThat(c.limits()).isEqualTo(new Config.Limits(100, 10, Duration.ofSeconds(30), 6, Duration.ofSeconds(30),
-                Duration.ofSeconds(10), List.of(), 64, 256, Duration.ofSeconds(2), 85));
+                Duration.ofSeconds(10), List.of(), 64, 256, Duration.ofSeconds(2), 85, List.of()));
 
         assertThat(c.audit().file()).isEmpty();
         assertThat(c.audit().stdout()).isFalse();
