@@ -77,6 +77,11 @@ final class SessionState {
     volatile Instant certificateEndsAt;
     /** What the pre-auth quotas and penalties count this connection against; set when it opens. */
     volatile io.sallyport.admission.Source source;
+    /**
+     * The flags of the FIDO signature verified on this connection's login, set when such a
+     * signature verifies; null for other keys, and while none has verified.
+     */
+    volatile io.sallyport.policy.LoginFacts.FidoProof fidoProof;
     /** The client sent a {@code publickey} request (a connection that never does is "noauth"). */
     volatile boolean keyOffered;
 
