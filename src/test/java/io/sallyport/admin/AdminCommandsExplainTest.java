@@ -1,6 +1,7 @@
 package io.sallyport.admin;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -30,10 +31,14 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /**
  * {@code explain} through {@link AdminCommands}: the decision the server would take by the rules it
@@ -262,6 +267,40 @@ class AdminCommandsExplainTest {
         }
         assertThat(after.path("decision").asText()).as(String.valueOf(after)).isEqualTo("allow");
         assertThat(after.path("rule").asText()).isEqualTo("*.internal.corp:22");
+    }
+
+    /**
+     * Through the socket itself: explains stuck on a name the resolver never answers are answered at
+     * resolve_timeout, one beyond the decision threads is refused at once, and the other commands
+     * are served all along.
+     */
+    @Test
+    void aNameThatHangsTheResolverDoesNotHoldTheAdminSocket(@TempDir Path dir) throws Exception {
+        FakeLiveSessions sessions = new FakeLiveSessions();
+        Path path = dir.resolve("admin.sock");
+        AdminProtocol.Request.Explain slow = new AdminProtocol.Request.Explain("alice",
+                new Config.HostPort("slow.internal.corp", 22), Optional.empty());
+        ExecutorService callers = Executors.newFixedThreadPool(Explainer.MAX_DECIDING);
+        try (AdminSocket socket = AdminSocket.open(path, Optional.empty(),
+                new AdminCommands(sessions, auditor, () -> rulesOrFail(POLICY)))) {
+            List<Future<JsonNode>> stuck = new ArrayList<>();
+            for (int i = 0; i < Explainer.MAX_DECIDING; i++) {
+                stuck.add(callers.submit(() -> AdminSocketClient.call(path, slow)));
+            }
+            long t0 = System.nanoTime();
+            assertThat(AdminSocketClient.call(path, new AdminProtocol.Request.Sessions()).path("ok").asBoolean()).isTrue();
+            for (Future<JsonNode> f : stuck) {
+                JsonNode r = f.get(10, TimeUnit.SECONDS);
+                assertThat(r.path("reason").asText()).isEqualTo("resolve_timeout: slow.internal.corp not resolved within 1s");
+            }
+            assertThat(Duration.ofNanos(System.nanoTime() - t0)).isLessThan(Duration.ofSeconds(10));
+
+            assertThatThrownBy(() -> AdminSocketClient.call(path, slow))
+                    .hasMessageStartingWith("the server refused: busy: 2 explain decisions are still waiting for the resolver");
+            assertThat(AdminSocketClient.call(path, new AdminProtocol.Request.Sessions()).path("ok").asBoolean()).isTrue();
+        } finally {
+            callers.shutdownNow();
+        }
     }
 
     @Test
