@@ -21,19 +21,34 @@ public final class AdminCommands {
 
     private final LiveSessions sessions;
     private final Auditor auditor;
+    private final Supplier<ReloadResult> reload;
     private final Supplier<Rules> rules;
     private final Explainer explainer = Explainer.live();
 
-    /** Without {@code explain}, which is refused: for a server that has no rules to explain by. */
+    /** Without reload and explain (a server assembled without its config file, in tests): both are refused. */
     public AdminCommands(LiveSessions sessions, Auditor auditor) {
-        this(sessions, auditor, () -> null);
+        this(sessions, auditor, noReload());
     }
 
-    /** @param rules what the server decides by now, read afresh for each {@code explain} (a reload replaces it) */
-    public AdminCommands(LiveSessions sessions, Auditor auditor, Supplier<Rules> rules) {
+    /** @param reload re-reads the server's config file; never throws. {@code explain} is refused. */
+    public AdminCommands(LiveSessions sessions, Auditor auditor, Supplier<ReloadResult> reload) {
+        this(sessions, auditor, reload, () -> null);
+    }
+
+    /**
+     * @param reload re-reads the server's config file; never throws
+     * @param rules  what the server decides by now, read afresh for each {@code explain} (a reload replaces it)
+     */
+    public AdminCommands(LiveSessions sessions, Auditor auditor, Supplier<ReloadResult> reload, Supplier<Rules> rules) {
         this.sessions = sessions;
         this.auditor = auditor;
+        this.reload = reload;
         this.rules = rules;
+    }
+
+    /** For a server that has no config file to re-read: {@code reload} is refused, saying so. */
+    public static Supplier<ReloadResult> noReload() {
+        return () -> ReloadResult.refused("(none)", List.of("this server has no config file to reload"));
     }
 
     /** Who is on the other end of the socket, from {@code SO_PEERCRED}. */
@@ -64,6 +79,8 @@ public final class AdminCommands {
             return AdminProtocol.killed(ended, unknown);
         } else if (request instanceof AdminProtocol.Request.KillUser u) {
             return AdminProtocol.killed(sessions.terminateUser(u.user(), REASON), List.of());
+        } else if (request instanceof AdminProtocol.Request.Reload) {
+            return AdminProtocol.reloaded(reload.get());
         }
         throw new IllegalStateException("unhandled request " + request);
     }

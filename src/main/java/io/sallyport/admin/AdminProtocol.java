@@ -33,6 +33,7 @@ import java.util.regex.Pattern;
  * {"command":"sessions"}
  * {"command":"kill","ids":["3f9c0a1b2c3d4e5f"]}
  * {"command":"kill","user":"alice"}
+ * {"command":"reload"}
  * {"command":"explain","user":"alice","target":"10.0.3.17:22","from":"203.0.113.9"}
  * </pre>
  *
@@ -86,6 +87,12 @@ public final class AdminProtocol {
         record KillUser(String user) implements Request {
             public String command() { return "kill"; }
             public List<String> args() { return List.of("--user", user); }
+        }
+
+        /** Re-read the config file the server started with. */
+        record Reload() implements Request {
+            public String command() { return "reload"; }
+            public List<String> args() { return List.of(); }
         }
 
         /**
@@ -155,6 +162,10 @@ public final class AdminProtocol {
                 onlyFields(node, command, List.of("command"));
                 return new Request.Sessions();
             }
+            case "reload" -> {
+                onlyFields(node, command, List.of("command"));
+                return new Request.Reload();
+            }
             case "kill" -> {
                 onlyFields(node, command, List.of("command", "ids", "user"));
                 JsonNode ids = node.get("ids");
@@ -176,7 +187,7 @@ public final class AdminProtocol {
                         from == null ? Optional.empty() : Optional.of(from(from)));
             }
             default -> throw new BadRequest(printable(command), "unknown command \"" + printable(command)
-                    + "\" (known: sessions, kill, explain)");
+                    + "\" (known: sessions, kill, reload, explain)");
         }
     }
 
@@ -370,6 +381,21 @@ public final class AdminProtocol {
             out.add(t.asText());
         }
         return out;
+    }
+
+    public static String reloaded(ReloadResult r) {
+        ObjectNode o = JSON.createObjectNode();
+        o.put("ok", true);
+        o.put("applied", r.applied());
+        o.put("config", r.file());
+        r.digest().ifPresent(d -> o.put("digest", d));
+        ArrayNode restart = o.putArray("restart_needed");
+        r.restartNeeded().forEach(restart::add);
+        ArrayNode problems = o.putArray("problems");
+        r.problems().forEach(problems::add);
+        o.put("sessions_ended", r.sessionsEnded());
+        o.put("tunnels_closed", r.tunnelsClosed());
+        return o.toString();
     }
 
     private static ObjectNode session(LiveSessions.Session s) {

@@ -29,7 +29,13 @@ import java.util.Optional;
  * never displaced and are counted apart from the non-exempt addresses of their block; a newcomer
  * from one counts as holding nothing, and nobody is displaced for a source at its cap.
  *
- * <p>Memory is bounded by {@code max}: only sources holding a slot are remembered. Thread-safe.
+ * <p><b>Resizing.</b> {@link #resize} applies to admissions from then on. A connection holding a slot
+ * keeps it: after a shrink, more than {@code max} (or {@code maxPerSource}) may be held until enough
+ * leave, and until then a newcomer is refused, or admitted only by displacing a connection as
+ * above, so a shrink never adds a slot and never ends a holder by itself.
+ *
+ * <p>Memory is bounded by {@code max} (after a shrink, by the former {@code max} until holders
+ * leave): only sources holding a slot are remembered. Thread-safe.
  *
  * @param <T> the connection
  */
@@ -57,9 +63,10 @@ public final class PreAuthSlots<T> {
         }
     }
 
-    private final int max;
-    private final int maxPerSource;
-    /** Slots held per {@link #blockKey}. Guarded by {@code this}, as is everything below. */
+    /** Guarded by {@code this}, as is everything below. */
+    private int max;
+    private int maxPerSource;
+    /** Slots held per {@link #blockKey}. */
     private final Map<String, Integer> perBlock = new HashMap<>();
     /** Slots held per {@link #shareKey}, oldest first. */
     private final Map<String, ArrayDeque<Held<T>>> perShare = new HashMap<>();
@@ -67,11 +74,25 @@ public final class PreAuthSlots<T> {
     private long admitted;
 
     public PreAuthSlots(int max, int maxPerSource) {
+        checkLimits(max, maxPerSource);
+        this.max = max;
+        this.maxPerSource = maxPerSource;
+    }
+
+    /**
+     * New caps for the admissions from now on. Connections already holding a slot keep it, however
+     * far over the new caps they leave the count: nobody is ended by a shrink.
+     */
+    public synchronized void resize(int max, int maxPerSource) {
+        checkLimits(max, maxPerSource);
+        this.max = max;
+        this.maxPerSource = maxPerSource;
+    }
+
+    private static void checkLimits(int max, int maxPerSource) {
         if (max < 1 || maxPerSource < 1) {
             throw new IllegalArgumentException("slot limits must be positive");
         }
-        this.max = max;
-        this.maxPerSource = maxPerSource;
     }
 
     public synchronized Admission<T> admit(Source source, T connection) {
@@ -162,7 +183,8 @@ public final class PreAuthSlots<T> {
      * The connection to displace for a newcomer whose share block holds {@code newcomerHolds}:
      * from the non-exempt share blocks holding more, largest first (of equals, the one holding the
      * oldest connection), the oldest connection that has not offered a key; failing that, the
-     * oldest connection of the largest. A scan of at most {@code max} connections, only when full.
+     * oldest connection of the largest. A scan of the connections held (at most {@code max} but
+     * after a shrink), only when full.
      */
     private Optional<T> victim(int newcomerHolds) {
         List<ArrayDeque<Held<T>>> larger = new ArrayList<>();

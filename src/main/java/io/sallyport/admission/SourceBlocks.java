@@ -6,18 +6,36 @@ import java.net.Inet4Address;
 import java.net.InetAddress;
 import java.util.List;
 
-/** Maps a client address to the {@link Source} its quotas count against. */
+/**
+ * Maps a client address to the {@link Source} its quotas count against. A new exempt list
+ * ({@link #exempt}) classifies the addresses looked up from then on; a {@link Source} already
+ * handed out keeps the class it was given. Thread-safe.
+ */
 public final class SourceBlocks {
     /** IPv6 sources are grouped by this prefix; see {@link Source}. */
     public static final int IPV6_PREFIX = 64;
     /** IPv6 fair share of pre-auth slots is judged by this prefix; see {@link Source#shareBlock}. */
     public static final int IPV6_SHARE_PREFIX = 48;
 
-    private final List<Cidr> exempt;
+    private volatile List<Cidr> exempt;
 
     /** @param penaltyExempt CIDRs as validated by the config loader ({@code limits.penalty_exempt}) */
     public SourceBlocks(List<String> penaltyExempt) {
-        this.exempt = penaltyExempt.stream().map(Cidr::parse).toList();
+        this.exempt = parse(penaltyExempt);
+    }
+
+    /**
+     * Replaces the exempt CIDRs for the addresses looked up from now on. Sources handed out before
+     * keep their class, so a connection already holding a slot gives back the slot it took.
+     *
+     * @param penaltyExempt CIDRs as validated by the config loader ({@code limits.penalty_exempt})
+     */
+    public void exempt(List<String> penaltyExempt) {
+        this.exempt = parse(penaltyExempt);
+    }
+
+    private static List<Cidr> parse(List<String> cidrs) {
+        return cidrs.stream().map(Cidr::parse).toList();
     }
 
     public Source of(InetAddress address) {

@@ -30,6 +30,10 @@ import java.util.function.LongSupplier;
  * <p>A login from the source clears its noauth debt (it holds a key we accept) but not its failed
  * logins nor a refusal in force. Exempt sources are never recorded.
  *
+ * <p><b>Retuning.</b> {@link #retune} applies to what is counted from then on; a refusal already in
+ * force keeps its end time, failures already counted stay counted in their window, and connections
+ * without a key already counted keep their number, now draining at the new {@code noauthPenalty}.
+ *
  * <p><b>Memory.</b> At most {@code maxSources} sources are remembered; beyond that the one seen
  * least recently is forgotten. A source that keeps connecting is looked up each time, so it stays;
  * forgetting a quiet one costs at most its remaining penalty. Thread-safe.
@@ -73,9 +77,10 @@ public final class SourcePenalties {
         }
     }
 
-    private final int maxAuthFailures;
-    private final long authPenalty;
-    private final long noauthPenalty;
+    /** Guarded by {@code this}, as are {@link #sources} and {@link #forgotten}. */
+    private int maxAuthFailures;
+    private long authPenalty;
+    private long noauthPenalty;
     private final int maxSources;
     private final LongSupplier ticker;
     /** Access order: the eldest entry is the source seen least recently. Guarded by {@code this}. */
@@ -97,6 +102,46 @@ public final class SourcePenalties {
         this.noauthPenalty = nanos(noauthPenalty);
         this.maxSources = maxSources;
         this.ticker = ticker;
+    }
+
+    /**
+     * New limits for what is counted from now on. A refusal in force keeps its end time. Failures
+     * counted in an open window stay counted until it closes, against the new
+     * {@code maxAuthFailures} (so the next failure may start the penalty, of the new length). The
+     * connections without a key counted so far keep their number: each now drains in the new
+     * {@code noauthPenalty}. A pass over the remembered sources, under the lock.
+     */
+    public synchronized void retune(int maxAuthFailures, Duration authFailurePenalty, Duration noauthPenalty) {
+        if (maxAuthFailures < 1) {
+            throw new IllegalArgumentException("maxAuthFailures must be positive");
+        }
+        long now = ticker.getAsLong();
+        long oldNoauth = this.noauthPenalty;
+        long newNoauth = nanos(noauthPenalty);
+        if (newNoauth != oldNoauth) {
+            for (Record r : sources.values()) {
+                r.noauthDebtEnds = now + rescaledDebt(Math.max(0, r.noauthDebtEnds - now), oldNoauth, newNoauth);
+            }
+        }
+        this.maxAuthFailures = maxAuthFailures;
+        this.authPenalty = nanos(authFailurePenalty);
+        this.noauthPenalty = newNoauth;
+    }
+
+    /**
+     * A noauth debt counted in units of {@code from}, in units of {@code to}: the same number of
+     * connections; beyond the free ones (a refusal in force), the refusal's remaining time is kept.
+     */
+    private static long rescaledDebt(long debt, long from, long to) {
+        if (from <= 0) {
+            return 0;
+        }
+        long free = from * NOAUTH_FREE;
+        if (debt > free) {
+            return debt - free + to * NOAUTH_FREE;
+        }
+        // debt is at most ten times from, and to at most a year: their product may not fit a long.
+        return (long) ((double) debt * to / from);
     }
 
     /** The refusal in force against {@code source}, if any. */
@@ -147,8 +192,10 @@ public final class SourcePenalties {
         }
         long now = ticker.getAsLong();
         Record r = record(source, now);
-        long debt = Math.max(0, r.noauthDebtEnds - now) + noauthPenalty;
-        r.noauthDebtEnds = now + Math.min(debt, noauthPenalty * (NOAUTH_FREE + NOAUTH_MAX_REFUSALS));
+        long owed = Math.max(0, r.noauthDebtEnds - now);
+        long debt = owed + noauthPenalty;
+        // Never shortened: after a retune to a shorter noauthPenalty, what is owed may exceed the cap.
+        r.noauthDebtEnds = now + Math.max(owed, Math.min(debt, noauthPenalty * (NOAUTH_FREE + NOAUTH_MAX_REFUSALS)));
         return debt > noauthPenalty * NOAUTH_FREE ? inForce(r, now) : Optional.empty();
     }
 

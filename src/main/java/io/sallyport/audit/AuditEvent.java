@@ -179,8 +179,17 @@ public sealed interface AuditEvent {
         }
     }
 
+    /**
+     * @param reason why the server closed the tunnel ({@code rule removed}, {@code role withdrawn},
+     *               {@code denied: …}); empty when the client or the target closed it, or its session ended
+     */
     record ForwardClose(String sessionId, String user, long channel, TargetRef target, long bytesUp, long bytesDown,
-                        long durationMs) implements AuditEvent {
+                        long durationMs, Optional<String> reason) implements AuditEvent {
+        public ForwardClose(String sessionId, String user, long channel, TargetRef target, long bytesUp, long bytesDown,
+                            long durationMs) {
+            this(sessionId, user, channel, target, bytesUp, bytesDown, durationMs, Optional.empty());
+        }
+
         public String name() { return "forward.close"; }
         public Optional<String> session() { return Optional.of(sessionId); }
 
@@ -192,6 +201,40 @@ public sealed interface AuditEvent {
             m.put("bytes_up", bytesUp);
             m.put("bytes_down", bytesDown);
             m.put("duration_ms", durationMs);
+            reason.ifPresent(r -> m.put("reason", r));
+            return m;
+        }
+    }
+
+    /**
+     * A reload of the config, the revocation list or the host certificate: applied, or refused
+     * with the problems (the server then goes on with what it had).
+     *
+     * @param trigger       {@code admin}, {@code signal}, {@code revocation file} or {@code host certificate}
+     * @param file          the file that was read
+     * @param digest        the effective config's digest, when a config was applied
+     * @param restartNeeded keys whose change a reload cannot apply (they keep their running value)
+     * @param reason        on {@code refused}: the problems, joined by {@code "; "}
+     */
+    record ConfigReload(String trigger, String file, boolean applied, Optional<String> digest, List<String> restartNeeded,
+                        Optional<String> reason) implements AuditEvent {
+        public ConfigReload {
+            restartNeeded = List.copyOf(restartNeeded);
+        }
+
+        public String name() { return "config.reload"; }
+        public Optional<String> session() { return Optional.empty(); }
+
+        public Map<String, Object> fields() {
+            Map<String, Object> m = new LinkedHashMap<>();
+            m.put("result", applied ? "applied" : "refused");
+            m.put("trigger", trigger);
+            m.put("config", file);
+            digest.ifPresent(d -> m.put("digest", d));
+            if (applied) {
+                m.put("restart_needed", restartNeeded);
+            }
+            reason.ifPresent(r -> m.put("reason", r));
             return m;
         }
     }

@@ -45,9 +45,10 @@ public final class Auditor implements AutoCloseable {
     private final ObjectMapper json = new ObjectMapper();
     private final String instance;
     private final Clock clock;
-    private final List<AuditSink> sinks;
+    /** Written only under {@code sinkLock}, replaced whole by {@link #replaceSinks}. */
+    private volatile List<AuditSink> sinks;
     /** The audit files among the sinks: with no spool, {@link #emit} waits for their fsync. */
-    private final List<JsonLinesFileSink> files;
+    private volatile List<JsonLinesFileSink> files;
     /** Stamping and queueing happen under this lock, so spool order is {@code ts} order. */
     private final Object order = new Object();
     private final Object sinkLock = new Object();
@@ -88,6 +89,32 @@ public final class Auditor implements AutoCloseable {
 
     private static List<JsonLinesFileSink> files(List<AuditSink> sinks) {
         return sinks.stream().filter(JsonLinesFileSink.class::isInstance).map(JsonLinesFileSink.class::cast).toList();
+    }
+
+    /**
+     * Swaps the sinks {@code replaced} selects for {@code next} (a reload changed {@code audit.file}
+     * or {@code audit.stdout}): between two events, so each event goes whole to the old sinks or
+     * whole to the new. The replaced sinks are closed after the swap; an audit file first writes
+     * and syncs what it had queued. The spool, and so CloudWatch, is not a sink and never changes.
+     */
+    public void replaceSinks(java.util.function.Predicate<AuditSink> replaced, List<AuditSink> next) {
+        List<AuditSink> removed = new java.util.ArrayList<>();
+        synchronized (sinkLock) {
+            List<AuditSink> kept = new java.util.ArrayList<>();
+            for (AuditSink s : sinks) {
+                (replaced.test(s) ? removed : kept).add(s);
+            }
+            kept.addAll(next);
+            sinks = List.copyOf(kept);
+            files = files(sinks);
+        }
+        for (AuditSink s : removed) {
+            try {
+                s.close();
+            } catch (Exception e) {
+                log.warn("closing audit sink {}: {}", s.getClass().getSimpleName(), e.toString());
+            }
+        }
     }
 
     public Optional<Spool> spool() {

@@ -18,7 +18,7 @@ import picocli.CommandLine.Option;
         versionProvider = VersionCommand.Provider.class,
         description = "SSH jump server: stock ssh -J to allowlisted private targets, fully audited.",
         subcommands = {RunCommand.class, DemoCommand.class, CheckConfigCommand.class, ExplainCommand.class,
-                SessionsCommand.class, KillCommand.class, VersionCommand.class, CommandLine.HelpCommand.class})
+                SessionsCommand.class, KillCommand.class, ReloadCommand.class, VersionCommand.class, CommandLine.HelpCommand.class})
 public final class Main implements Runnable {
     static final int OK = 0;
     static final int FAILURE = 1;

@@ -22,15 +22,20 @@ final class RunCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
+        // First: the JVM's own answer to SIGHUP is to shut down, and systemd sends it to reload.
+        HangUp hangUp = HangUp.install();
         Config c = ServerAssembly.load(config);
         c.warnings().forEach(w -> log.warn("{}", w));
         ServerAssembly.Validated v = ServerAssembly.validate(c, TargetResolver.system());
         Auditor auditor = ServerAssembly.auditor(c, System.out, List.of());
         BastionServer server = ServerAssembly.server(v, auditor);
-        io.sallyport.admin.AdminSocket admin = ServerAssembly.adminSocket(c, server, auditor);
+        Reloader reloader = new Reloader(v, server, auditor, TargetResolver.system(), System.out);
+        io.sallyport.admin.AdminSocket admin = ServerAssembly.adminSocket(c, server, auditor,
+                () -> reloader.reload(Reloader.ADMIN));
         server.closeOnStop(admin);
         CountDownLatch stopped = stopOnSignal(server, auditor);
         server.start();
+        hangUp.reloadWith(() -> reloader.reload(Reloader.SIGNAL));
         stopped.await();
         return Main.OK;
     }

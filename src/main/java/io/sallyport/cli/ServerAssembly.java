@@ -111,6 +111,16 @@ public final class ServerAssembly {
 
     /** @throws ConfigException with every problem found, each with its file and line */
     public static Validated validate(Config config, TargetResolver resolver) throws ConfigException {
+        return validate(config, resolver, config.identity().iam().enabled()
+                ? Optional.of(new IamIdentities(config, Clock.systemUTC())) : Optional.empty());
+    }
+
+    /**
+     * As {@link #validate(Config, TargetResolver)}, with {@code iam} as the IAM source: for a reload,
+     * the running server's, which keeps the users it has loaded (whether IAM is on at all, and where
+     * it is reached, are fixed at start).
+     */
+    static Validated validate(Config config, TargetResolver resolver, Optional<IamIdentities> iam) throws ConfigException {
         List<ConfigProblem> problems = new ArrayList<>();
         Parts parts = parts(config, resolver, problems);
         if (problems.stream().anyMatch(ConfigProblem::isError)) { // warnings were reported by the loader
@@ -121,8 +131,6 @@ public final class ServerAssembly {
         ForwardingPolicy policy = parts.policy();
         // Local users first: a name in the config file is the operator's explicit word.
         List<IdentitySource> sources = new ArrayList<>(List.of(local));
-        Optional<IamIdentities> iam = config.identity().iam().enabled()
-                ? Optional.of(new IamIdentities(config, Clock.systemUTC())) : Optional.empty();
         iam.ifPresent(sources::add);
         KeyPolicy keyPolicy = new KeyPolicy(config.policy().minRsaBits());
         Supplier<RevocationList> revocations = revoked.isPresent() ? revoked.get() : () -> RevocationList.EMPTY;
@@ -251,8 +259,15 @@ public final class ServerAssembly {
      */
     public static io.sallyport.admin.AdminSocket adminSocket(Config config, BastionServer server, Auditor auditor)
             throws IOException {
+        return adminSocket(config, server, auditor, io.sallyport.admin.AdminCommands.noReload());
+    }
+
+    /** As {@link #adminSocket(Config, BastionServer, Auditor)}, with {@code reload} behind the {@code reload} command. */
+    static io.sallyport.admin.AdminSocket adminSocket(Config config, BastionServer server, Auditor auditor,
+                                                      java.util.function.Supplier<io.sallyport.admin.ReloadResult> reload)
+            throws IOException {
         return io.sallyport.admin.AdminSocket.open(config.admin().socket(),
-                new io.sallyport.admin.AdminCommands(server.liveSessions(), auditor, server::rules));
+                new io.sallyport.admin.AdminCommands(server.liveSessions(), auditor, reload, server::rules));
     }
 
     /**
@@ -262,7 +277,7 @@ public final class ServerAssembly {
     private static IamRefresher startIam(IamIdentities iam, Config config, BastionServer server) throws IOException {
         IamRefresher refresher = new IamRefresher(IamClients.iam(config.identity().iam()), iam,
                 IamRefresher.Settings.PRODUCTION, new java.util.Random());
-        server.revokeFrom(iam);
+        server.followRefreshesOf(iam);
         server.closeOnStop(refresher);
         try {
             refresher.start();

@@ -53,10 +53,32 @@ public final class Logins {
     }
 
     /**
-     * The identity {@code user} would have after logging in with one of their plain keys: from the
-     * first source that knows the user, asked in the order {@link #authenticate} asks them. A
-     * certificate's user is not known here: the certificate carries its own name and roles.
+     * Whether a live session that logged in as {@code who} with {@code presented} would be let in
+     * now, and as whom (its roles now): the same checks as {@link #authenticate}, except that each
+     * source answers from what it last knew ({@link IdentitySource#recheck}).
      */
+    public AuthDecision recheck(Identity who, SshPublicKey presented) {
+        if (presented.isCertificate()) {
+            return certificates.authenticate(who.user(), presented);
+        }
+        Optional<String> refused = keyPolicy.refusal(presented);
+        if (refused.isPresent()) {
+            return new AuthDecision.Reject(refused.get());
+        }
+        Optional<String> revocation = revoked.get().revocationOf(presented);
+        if (revocation.isPresent()) {
+            return new AuthDecision.Reject("revoked: " + revocation.get());
+        }
+        for (IdentitySource source : sources) {
+            AuthDecision d = source.recheck(who, presented);
+            if (!(d instanceof AuthDecision.UnknownUser)) {
+                return d;
+            }
+        }
+        return new AuthDecision.Reject("unknown user");
+    }
+
+    /** The identity {@code user} would have after a login with a plain key: the first source that knows them. */
     public Optional<Identity> lookup(String user) {
         for (IdentitySource source : sources) {
             Optional<Identity> found = source.lookup(user);

@@ -1,12 +1,10 @@
 package io.sallyport.identity;
 
-import java.util.Optional;
-
 /**
  * An identity source whose answers change while sessions are live (IAM: a key turned Inactive, an
  * allow tag removed). After each refresh it tells its listeners to re-check every live session
- * against {@link #revocation}; the SSH layer ends those that fail (audited {@code session.terminate},
- * reason {@code revoked}).
+ * with {@link IdentitySource#recheck}: the SSH layer ends those it refuses (audited
+ * {@code session.terminate}, reason {@code revoked}) and gives the others their roles now.
  *
  * <p>Re-checking every live session against the current state, rather than sending a diff of
  * what changed, is deliberate: a session that logged in on the previous state while a refresh
@@ -20,10 +18,4 @@ public interface RevokingSource extends IdentitySource {
      */
     void onRefresh(Runnable listener);
 
-    /**
-     * Why a session that logged in as {@code identity} with the key {@code keyFingerprint}
-     * ({@code SHA256:...}) must end now; empty while this source would still let it in, and for
-     * identities that did not come from this source. Answers from memory.
-     */
-    Optional<String> revocation(Identity identity, String keyFingerprint);
 }

@@ -148,6 +148,49 @@ public final class ForwardingPolicy {
                 + " (resolved to " + IpLiterals.format(pinned) + ")", Optional.of(pinned));
     }
 
+    /**
+     * Decides an open tunnel again, under this policy and the session's roles now, without asking
+     * DNS: the tunnel stays connected to {@code pinned}, the address checked when it opened, so that
+     * address is what is judged (deny list, {@code private_networks} for a name, the rules). Used
+     * when a reload, an IAM refresh or a revocation changes what a live session may do.
+     *
+     * @param host the target as the client asked for it (a name or an address literal)
+     */
+    public Decision recheck(Collection<String> roles, String host, InetAddress pinned, int port) {
+        InetAddress address = IpLiterals.canonical(pinned);
+        Optional<String> denied = denyList.reasonToDeny(address);
+        if (denied.isPresent()) {
+            return new Decision.Deny(denied.get(), Optional.of(address));
+        }
+        if (IpLiterals.parse(host).isEmpty()) {
+            String name = HostName.normalise(host).orElse(host);
+            for (String role : roles) {
+                for (AllowRule rule : rulesByRole.getOrDefault(role, List.of())) {
+                    if (rule instanceof AllowRule.NameRule n && n.matches(name, port)) {
+                        if (!isPrivate(address)) {
+                            return new Decision.Deny(name + " is connected to " + IpLiterals.format(address)
+                                    + ", outside policy.private_networks", Optional.of(address));
+                        }
+                        return new Decision.Allow(role, rule.text(), address);
+                    }
+                }
+            }
+        }
+        return addressRuleAllowing(roles, address, port).<Decision>map(a -> a).orElseGet(() -> new Decision.Deny(
+                "no rule of role(s) " + rolesText(roles) + " allows " + host + ":" + port
+                        + " (connected to " + IpLiterals.format(address) + ")", Optional.of(address)));
+    }
+
+    /** Whether any of {@code roles} has at least one allow rule: a session without one can do nothing. */
+    public boolean grantsAnything(Collection<String> roles) {
+        return roles.stream().anyMatch(r -> !rulesByRole.getOrDefault(r, List.of()).isEmpty());
+    }
+
+    /** Whether {@code role} still has the rule written as {@code ruleText}. */
+    public boolean hasRule(String role, String ruleText) {
+        return rulesByRole.getOrDefault(role, List.of()).stream().anyMatch(r -> r.text().equals(ruleText));
+    }
+
     /** The first address rule of the user's roles, in role order, that allows {@code address:port}. */
     private Optional<Decision.Allow> addressRuleAllowing(Collection<String> roles, InetAddress address, int port) {
         for (String role : roles) {

@@ -5,7 +5,6 @@ import io.sallyport.audit.Auditor;
 import io.sallyport.identity.AuthDecision;
 import io.sallyport.identity.CertificateLogin;
 import io.sallyport.identity.Identity;
-import io.sallyport.identity.Logins;
 import io.sallyport.identity.SshCertificate;
 import io.sallyport.identity.SshPublicKey;
 import io.sallyport.net.Printable;
@@ -36,17 +35,16 @@ import org.apache.sshd.server.session.ServerSession;
  * client's.
  */
 final class BastionAuthenticator implements PublickeyAuthenticator {
-    private final Logins logins;
+    private final java.util.function.Supplier<Rules> rules;
     private final Auditor auditor;
     private final SessionRegistry registry;
-    private final int maxSessionsPerUser;
     private final HeapWatch heap;
 
-    BastionAuthenticator(Logins logins, Auditor auditor, SessionRegistry registry, int maxSessionsPerUser, HeapWatch heap) {
-        this.logins = logins;
+    /** @param rules the rules in force, read per login: a reload replaces them */
+    BastionAuthenticator(java.util.function.Supplier<Rules> rules, Auditor auditor, SessionRegistry registry, HeapWatch heap) {
+        this.rules = rules;
         this.auditor = auditor;
         this.registry = registry;
-        this.maxSessionsPerUser = maxSessionsPerUser;
         this.heap = heap;
     }
 
@@ -102,7 +100,7 @@ final class BastionAuthenticator implements PublickeyAuthenticator {
         if (state == null) {
             return;
         }
-        AuthDecision d = logins.authenticate(username, certificate);
+        AuthDecision d = rules.get().logins().authenticate(username, certificate);
         Optional<CertificateLogin> cert = d instanceof AuthDecision.Accept a ? a.certificate()
                 : d instanceof AuthDecision.Reject r ? r.certificate() : Optional.empty();
         Optional<Identity> identity = d instanceof AuthDecision.Accept a ? Optional.of(a.identity()) : Optional.empty();
@@ -148,7 +146,7 @@ final class BastionAuthenticator implements PublickeyAuthenticator {
     }
 
     private Optional<SessionState.PendingLogin> decide(SessionState state, String username, SshPublicKey wire) {
-        AuthDecision decision = logins.authenticate(username, wire);
+        AuthDecision decision = rules.get().logins().authenticate(username, wire);
         if (!(decision instanceof AuthDecision.Accept accept)) {
             String reason = decision instanceof AuthDecision.Reject r ? r.reason() : "unknown user";
             Optional<CertificateLogin> cert = decision instanceof AuthDecision.Reject r ? r.certificate() : Optional.empty();
@@ -171,6 +169,7 @@ final class BastionAuthenticator implements PublickeyAuthenticator {
             reject(state, identity.user(), Optional.of(info), memory.get(), false);
             return Optional.empty();
         }
+        int maxSessionsPerUser = rules.get().config().policy().maxSessionsPerUser();
         if (registry.sessionsOf(identity.user()) >= maxSessionsPerUser) {
             reject(state, identity.user(), Optional.of(info),
                     "max_sessions_per_user: " + identity.user() + " already has " + maxSessionsPerUser + " sessions");

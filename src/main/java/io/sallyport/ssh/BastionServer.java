@@ -44,6 +44,9 @@ public final class BastionServer implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(BastionServer.class);
     /** How often the revocation list and host certificate files are checked for changes. */
     private static final Duration FILE_POLL = Duration.ofSeconds(1);
+    /** {@code config.reload} triggers of the files the server polls. */
+    static final String REVOCATION_FILE = "revocation file";
+    static final String HOST_CERTIFICATE = "host certificate";
 
     private final Config config;
     private final Auditor auditor;
@@ -51,8 +54,11 @@ public final class BastionServer implements AutoCloseable {
     private final DecisionQueue decisions;
     private final HeapWatch heap;
     private final Server sshd;
-    private final Logins logins;
-    private final Optional<RevocationFile> revoked;
+    private final TunnelQuota quota;
+    /** The revocation file behind the rules' logins, polled for changes; a reload may replace it. */
+    private volatile Optional<RevocationFile> revoked;
+    /** Serialises reloads and the re-checks of live sessions that follow each change. */
+    private final Object changeLock = new Object();
     private final Optional<HostCertificateFile> hostCertificate;
     private volatile boolean stopped;
     /** What logins and tunnels are decided by now; replaced whole by a reload. */
@@ -81,18 +87,17 @@ public final class BastionServer implements AutoCloseable {
                          Logins logins, Optional<RevocationFile> revoked, ForwardingPolicy policy, Auditor auditor) {
         this.config = config;
         this.auditor = auditor;
-        this.logins = logins;
         this.revoked = revoked;
         this.hostCertificate = hostCertificate;
         this.rules = new Rules(config, logins, policy);
-        this.registry = new SessionRegistry(auditor, config.limits(), config.policy(), Clock.systemUTC());
+        this.registry = new SessionRegistry(auditor, config.limits(), this::rules, Clock.systemUTC());
         this.decisions = decisionQueue();
         this.heap = HeapWatch.ofThisJvm(config.limits().memoryHighWaterPercent());
         Config.Limits limits = config.limits();
-        BastionContext context = new BastionContext(auditor, policy, policy.denyList(), registry, decisions,
-                new TunnelQuota(limits.maxTunnelsPerSession(), limits.maxTunnelsPerUser()), heap, limits.resolveTimeout());
+        this.quota = new TunnelQuota(limits.maxTunnelsPerSession(), limits.maxTunnelsPerUser());
+        BastionContext context = new BastionContext(auditor, this::rules, registry, decisions, quota, heap);
 
-        BastionAuthenticator authenticator = new BastionAuthenticator(logins, auditor, registry, config.policy().maxSessionsPerUser(), heap);
+        BastionAuthenticator authenticator = new BastionAuthenticator(this::rules, auditor, registry, heap);
         Config.CryptoProfile crypto = config.crypto();
         ServerBuilder builder = ServerBuilder.builder()
                 .factory(Server::new)
@@ -103,7 +108,7 @@ public final class BastionServer implements AutoCloseable {
                 .compressionFactories(List.of(BuiltinCompressions.none))
                 .channelFactories(channels(context))
                 .globalRequestHandlers(globalRequests(context))
-                .forwardingFilter(new PinnedAddressFilter(policy.denyList()))
+                .forwardingFilter(new PinnedAddressFilter(() -> rules.policy().denyList()))
                 .publickeyAuthenticator(authenticator);
         Server server = (Server) builder.build();
         server.setUserAuthFactories(List.of(CertificatePublicKeyAuth.factory(authenticator)));
@@ -118,8 +123,7 @@ public final class BastionServer implements AutoCloseable {
         hostCertificate.ifPresent(server::setHostKeyCertificateProvider);
         server.addSessionListener(registry);
 
-        CoreModuleProperties.AUTH_TIMEOUT.set(server, config.limits().loginGraceTime());
-        CoreModuleProperties.MAX_AUTH_REQUESTS.set(server, config.limits().maxAuthAttempts());
+        loginLimits(server, config.limits());
         // Idle time is enforced by SessionRegistry, which sees tunnel bytes in both directions;
         // MINA's own idle timer only sees messages from the client.
         CoreModuleProperties.IDLE_TIMEOUT.set(server, java.time.Duration.ZERO);
@@ -136,6 +140,12 @@ public final class BastionServer implements AutoCloseable {
         server.setHost(first.host());
         server.setPort(first.port());
         this.sshd = server;
+    }
+
+    /** MINA reads these when a connection starts: a reload's values apply to the next connections. */
+    private static void loginLimits(SshServer server, Config.Limits limits) {
+        CoreModuleProperties.AUTH_TIMEOUT.set(server, limits.loginGraceTime());
+        CoreModuleProperties.MAX_AUTH_REQUESTS.set(server, limits.maxAuthAttempts());
     }
 
     private static List<ChannelFactory> channels(BastionContext context) {
@@ -195,9 +205,55 @@ public final class BastionServer implements AutoCloseable {
         return new RegistryLiveSessions(registry);
     }
 
-    /** Ends live sessions that {@code source} withdraws at each of its refreshes (IAM). */
-    public void revokeFrom(io.sallyport.identity.RevokingSource source) {
-        source.onRefresh(() -> registry.revokeWithdrawn(source));
+    /**
+     * After each refresh of {@code source} (IAM), holds every live session to what it says now:
+     * sessions it no longer lets in end ({@code revoked}), the others get their roles now, and
+     * tunnels those roles no longer allow close.
+     */
+    public void followRefreshesOf(io.sallyport.identity.RevokingSource source) {
+        source.onRefresh(() -> reconsider("IAM refresh"));
+    }
+
+    /** What a change did to the live sessions. */
+    public record Followed(int sessionsEnded, int tunnelsClosed) {}
+
+    /**
+     * Makes {@code next} the rules in force, with {@code nextRevoked} the revocation file behind its
+     * logins, and holds every live session to them ({@link SessionRegistry#reconsider}). The limits
+     * of {@code next.config()} apply from now on to what is not yet held; nothing already held is
+     * taken away by a limit. The caller has validated the config whole; what a reload cannot change
+     * (listen, host keys, spool, sockets) is the caller's to report.
+     *
+     * @param swapped run once {@code next} is in force, before any live session is re-checked (the
+     *                caller audits the reload there, so that it precedes the closes it causes)
+     */
+    public Followed apply(Rules next, Optional<RevocationFile> nextRevoked, Runnable swapped) {
+        synchronized (changeLock) {
+            rules = next;
+            revoked = nextRevoked;
+            Config.Limits limits = next.config().limits();
+            loginLimits(sshd, limits);
+            registry.retune(limits);
+            quota.resize(limits.maxTunnelsPerSession(), limits.maxTunnelsPerUser());
+            heap.highWater(limits.memoryHighWaterPercent());
+            Config.CryptoProfile crypto = next.config().crypto();
+            sshd.setKeyExchangeFactories(CryptoProfiles.serverKeyExchanges(crypto));
+            sshd.setCipherFactories(new ArrayList<>(CryptoProfiles.ciphers(crypto)));
+            sshd.setMacFactories(new ArrayList<>(CryptoProfiles.macs(crypto)));
+            sshd.setSignatureFactories(new ArrayList<>(CryptoProfiles.signatures(crypto)));
+            swapped.run();
+            return follow(registry.reconsider(next, "reload"));
+        }
+    }
+
+    private Followed reconsider(String cause) {
+        synchronized (changeLock) {
+            return follow(registry.reconsider(rules, cause));
+        }
+    }
+
+    private static Followed follow(SessionRegistry.Reconsidered r) {
+        return new Followed(r.sessionsEnded(), r.tunnelsClosed());
     }
 
     /** Closes {@code resource} (an identity refresher) when the server stops, after its sessions ended. */
@@ -224,13 +280,11 @@ public final class BastionServer implements AutoCloseable {
             throw e;
         }
         log.info("sallyport {} listening on {}", io.sallyport.Version.sallyport(), boundAddresses());
-        revoked.ifPresent(r -> {
-            log.info("revocation list {}: {}", r.path(), r.current().description());
-            registry.every(FILE_POLL, "revocation list reload", () -> report(r.reloadIfChanged()));
-        });
+        revoked.ifPresent(r -> log.info("revocation list {}: {}", r.path(), r.current().description()));
+        registry.every(FILE_POLL, "revocation list reload", () -> revoked.ifPresent(r -> report(r, r.reloadIfChanged())));
         hostCertificate.ifPresent(h -> {
             h.logServed("served");
-            registry.every(FILE_POLL, "host certificate reload", h::reloadIfChanged);
+            registry.every(FILE_POLL, "host certificate reload", () -> report(h, h.reloadIfChanged()));
         });
         if (config.policy().unsafeAllowLoopback()) {
             log.warn("policy.unsafe_allow_loopback is on: tunnels may reach this machine's loopback services."
@@ -238,29 +292,32 @@ public final class BastionServer implements AutoCloseable {
         }
     }
 
-    /**
-     * Re-reads the revocation file now (for {@code sallyport reload} and SIGHUP; it is also polled).
-     * A bad file keeps the previous list; sessions the new list revokes are ended.
-     *
-     * @return what happened; {@link RevocationFile.Outcome.Unchanged} when no file is configured
-     */
-    public RevocationFile.Outcome reloadRevocations() {
-        RevocationFile.Outcome outcome = revoked.map(RevocationFile::reload).orElse(new RevocationFile.Outcome.Unchanged());
-        report(outcome);
-        return outcome;
-    }
-
-    private void report(RevocationFile.Outcome outcome) {
+    /** A changed revocation file: audited as {@code config.reload}; a list that loaded is held against every live session. */
+    private void report(RevocationFile file, RevocationFile.Outcome outcome) {
         if (outcome instanceof RevocationFile.Outcome.Loaded loaded) {
             log.info("revocation list reloaded: {}", loaded.list().description());
-            registry.terminateRevoked(logins::revocationOf);
+            auditor.emit(new AuditEvent.ConfigReload(REVOCATION_FILE, file.path().toString(), true, Optional.empty(),
+                    List.of(), Optional.empty()));
+            reconsider("revocation list change");
         } else if (outcome instanceof RevocationFile.Outcome.KeptPrevious kept) {
             log.warn("{}; keeping the previous revocation list ({})", kept.reason(), kept.previous().description());
+            auditor.emit(new AuditEvent.ConfigReload(REVOCATION_FILE, file.path().toString(), false, Optional.empty(),
+                    List.of(), Optional.of(kept.reason() + "; the previous list stays in force")));
+        }
+    }
+
+    private void report(HostCertificateFile file, HostCertificateFile.Outcome outcome) {
+        if (outcome instanceof HostCertificateFile.Outcome.Served) {
+            auditor.emit(new AuditEvent.ConfigReload(HOST_CERTIFICATE, file.path().toString(), true, Optional.empty(),
+                    List.of(), Optional.empty()));
+        } else if (outcome instanceof HostCertificateFile.Outcome.KeptPrevious kept) {
+            auditor.emit(new AuditEvent.ConfigReload(HOST_CERTIFICATE, file.path().toString(), false, Optional.empty(),
+                    List.of(), Optional.of(kept.reason() + "; the previous certificate is still served")));
         }
     }
 
     /** SHA-256 over the effective configuration, so an audit reader can tell which config was live. */
-    static String configDigest(Config config) {
+    public static String configDigest(Config config) {
         try {
             byte[] d = java.security.MessageDigest.getInstance("SHA-256")
                     .digest(config.toString().getBytes(java.nio.charset.StandardCharsets.UTF_8));

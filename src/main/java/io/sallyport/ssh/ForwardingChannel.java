@@ -5,6 +5,8 @@ import io.sallyport.net.IpLiterals;
 import io.sallyport.net.Printable;
 import io.sallyport.policy.Decision;
 import java.io.IOException;
+import java.net.InetAddress;
+import java.util.List;
 import java.util.Optional;
 import java.time.Duration;
 import java.util.concurrent.RejectedExecutionException;
@@ -64,8 +66,12 @@ final class ForwardingChannel extends TcpipServerChannel {
 
     private enum Stage { DECIDING, CONNECTING, OPEN, ENDED }
 
-    /** What the connect, once it succeeds, opens: the checked target and the rule that allowed it. */
-    private record Allowed(AuditEvent.TargetRef target, String rule) {}
+    /**
+     * What the connect, once it succeeds, opens: the checked target, the role and rule that allowed
+     * it, the host as the client asked for it, and the rules and identity it was decided by.
+     */
+    private record Allowed(AuditEvent.TargetRef target, String role, String rule, String host, InetAddress address,
+                           int port, Rules rules, io.sallyport.identity.Identity identity) {}
 
     private final BastionContext context;
     private final AtomicReference<Stage> stage = new AtomicReference<>(Stage.DECIDING);
@@ -76,6 +82,8 @@ final class ForwardingChannel extends TcpipServerChannel {
     /** The target as known so far, for a refusal: the name, then the address once decided. */
     private volatile AuditEvent.TargetRef asked;
     private volatile Allowed allowed;
+    /** Why the server closed this open tunnel (a policy change), for its {@code forward.close}. */
+    private volatile String closedBecause;
     /** Set once the channel opens; the data path uses it instead of a session attribute lookup. */
     private volatile SessionState state;
     private volatile long openedNanos;
@@ -177,7 +185,7 @@ final class ForwardingChannel extends TcpipServerChannel {
             end(SESSION_CLOSED, SshConstants.SSH_OPEN_CONNECT_FAILED);
             return;
         }
-        Duration timeout = context.resolveTimeout();
+        Duration timeout = context.rules().get().config().limits().resolveTimeout();
         try {
             deadline = context.decisions().after(timeout, () -> end(resolveTimeoutReason(host, timeout),
                     SshConstants.SSH_OPEN_CONNECT_FAILED));
@@ -186,8 +194,10 @@ final class ForwardingChannel extends TcpipServerChannel {
             return;
         }
         Decision decision;
+        Rules rules = context.rules().get();
+        io.sallyport.identity.Identity who = state.identity;
         try {
-            decision = context.policy().decide(state.identity.roles(), host, port);
+            decision = rules.policy().decide(who.roles(), host, port);
         } catch (RuntimeException e) {
             decision = new Decision.Deny("policy error: " + e.getClass().getSimpleName());
         }
@@ -204,7 +214,7 @@ final class ForwardingChannel extends TcpipServerChannel {
         }
         cancelDeadline();
         asked = t;
-        allowed = new Allowed(t, allow.rule());
+        allowed = new Allowed(t, allow.role(), allow.rule(), host, allow.address(), port, rules, who);
         if (sessionGone(state)) {
             end(SESSION_CLOSED, SshConstants.SSH_OPEN_CONNECT_FAILED);
             return;
@@ -245,7 +255,20 @@ final class ForwardingChannel extends TcpipServerChannel {
     protected void handleChannelOpenSuccess(OpenFuture f, IoSession targetSocket) {
         SessionState state = this.state;
         Allowed a = allowed;
+        String[] refusedNow = new String[1];
         boolean opened = !sessionGone(state) && state.tunnelOpened(this, () -> {
+            // Decided before a reload or a change of the session's roles, whose re-check this
+            // tunnel, not yet open, missed: decided again here, in the tunnel gate, so it either
+            // opens under what is in force or is refused. (A later change finds it open.)
+            Rules now = context.rules().get();
+            io.sallyport.identity.Identity who = state.identity;
+            if (a.rules() != now || a.identity() != who) {
+                Optional<String> no = refusal(now.policy(), who.roles());
+                if (no.isPresent()) {
+                    refusedNow[0] = no.get();
+                    return false;
+                }
+            }
             if (!stage.compareAndSet(Stage.CONNECTING, Stage.OPEN)) {
                 return false;
             }
@@ -260,11 +283,60 @@ final class ForwardingChannel extends TcpipServerChannel {
         });
         if (!opened) {
             targetSocket.close(true);
-            end(SESSION_CLOSED, SshConstants.SSH_OPEN_CONNECT_FAILED);
+            if (refusedNow[0] != null) {
+                end("policy changed before the tunnel opened: " + refusedNow[0], SshConstants.SSH_OPEN_ADMINISTRATIVELY_PROHIBITED);
+            } else {
+                end(SESSION_CLOSED, SshConstants.SSH_OPEN_CONNECT_FAILED);
+            }
             return;
         }
         super.handleChannelOpenSuccess(f, targetSocket);
         settleHeap(true);
+    }
+
+    /**
+     * Decides this open tunnel again under {@code policy} and the session's roles now, and closes it
+     * if they refuse it: its {@code forward.close} then says why.
+     *
+     * @return why it was closed, or empty when it stays open (or is not open)
+     */
+    Optional<String> reconsider(io.sallyport.policy.ForwardingPolicy policy, List<String> roles) {
+        if (stage.get() != Stage.OPEN || reported.get() || allowed == null) {
+            return Optional.empty();
+        }
+        Optional<String> no = refusal(policy, roles);
+        if (no.isPresent()) {
+            closedBecause = no.get();
+            close(true);
+            reportClose();
+        }
+        return no;
+    }
+
+    /**
+     * Why {@code policy} and {@code roles} refuse this tunnel, decided against the address it was
+     * connected to (no DNS): {@code role withdrawn} when the session no longer holds the role whose
+     * rule let it open, {@code rule removed} when the role is held but nothing allows the target any
+     * more, else {@code denied: } and the policy's reason (the deny list, say).
+     */
+    private Optional<String> refusal(io.sallyport.policy.ForwardingPolicy policy, List<String> roles) {
+        Allowed a = allowed;
+        Decision d;
+        try {
+            d = policy.recheck(roles, a.host(), a.address(), a.port());
+        } catch (RuntimeException e) {
+            d = new Decision.Deny("policy error: " + e.getClass().getSimpleName());
+        }
+        if (d instanceof Decision.Allow) {
+            return Optional.empty();
+        }
+        if (!roles.contains(a.role())) {
+            return Optional.of("role withdrawn");
+        }
+        if (!policy.hasRule(a.role(), a.rule())) {
+            return Optional.of("rule removed");
+        }
+        return Optional.of("denied: " + ((Decision.Deny) d).reason());
     }
 
     private void settleHeap(boolean opened) {
@@ -404,6 +476,6 @@ final class ForwardingChannel extends TcpipServerChannel {
         state.bytesUp.addAndGet(up);
         state.bytesDown.addAndGet(down);
         context.auditor().emit(new AuditEvent.ForwardClose(state.id, state.identity.user(), getChannelId(), t,
-                up, down, (System.nanoTime() - openedNanos) / 1_000_000));
+                up, down, (System.nanoTime() - openedNanos) / 1_000_000, Optional.ofNullable(closedBecause)));
     }
 }

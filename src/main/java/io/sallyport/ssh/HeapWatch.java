@@ -49,7 +49,11 @@ import org.slf4j.LoggerFactory;
  * other collections, and the flag is put back once the heap is below the mark. No full, stop-the-world
  * collection is ever requested.
  *
- * <p>The check on the hot path ({@link #admit}) is a few volatile reads and an add.
+ * <p>{@link #highWater} moves the mark for the checks from then on. What is held stays: live tunnels
+ * and logins go on however low the new mark; above it, new ones are refused as above, and
+ * refusals under way stop at once when the heap is below a raised mark.
+ *
+ * <p>The check on the hot path ({@link #admit}) is a few volatile reads, an add and a multiply.
  */
 final class HeapWatch implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(HeapWatch.class);
@@ -62,9 +66,10 @@ final class HeapWatch implements AutoCloseable {
     private static final long RECHECK_NANOS = 1_000_000_000L;
     static final long PERIODIC_COLLECTION_MILLIS = 5_000;
 
-    private final int percent;
+    /** The high water mark, in percent of {@link #maxHeap}; I/O threads read it on every check. */
+    private volatile int percent;
     private final long maxHeap;
-    private final long limit;
+    private final long onePercent;
     private final long reservePerAdmission;
     private final LongSupplier heapInUseNow;
     private final LongSupplier nanoTime;
@@ -86,16 +91,40 @@ final class HeapWatch implements AutoCloseable {
      * @param nanoTime            a monotonic clock
      */
     HeapWatch(int percent, long maxHeap, long reservePerAdmission, LongSupplier heapInUseNow, LongSupplier nanoTime) {
-        if (percent < 1 || percent > 100 || maxHeap <= 0) {
-            throw new IllegalArgumentException("percent must be 1-100 and maxHeap positive");
+        if (maxHeap <= 0) {
+            throw new IllegalArgumentException("maxHeap must be positive");
         }
+        checkPercent(percent);
         this.percent = percent;
         this.maxHeap = maxHeap;
-        this.limit = maxHeap / 100 * percent;
+        this.onePercent = maxHeap / 100;
         this.reservePerAdmission = reservePerAdmission;
         this.heapInUseNow = heapInUseNow;
         this.nanoTime = nanoTime;
         this.lastRecheck = nanoTime.getAsLong();
+    }
+
+    /**
+     * Moves the high water mark to {@code percent} of the max heap for the checks from now on.
+     * Nothing admitted is ended by a lower mark; when refusing and the heap is below a raised one,
+     * refusals stop now rather than at the next measure.
+     */
+    void highWater(int percent) {
+        checkPercent(percent);
+        this.percent = percent;
+        long counted = admittedBeforeMeasure + admittedSinceMeasure.get() + unsettled.get();
+        stopRefusingIfBelow(measured, counted);
+    }
+
+    private static void checkPercent(int percent) {
+        if (percent < 1 || percent > 100) {
+            throw new IllegalArgumentException("percent must be 1-100");
+        }
+    }
+
+    /** The mark in bytes now. */
+    private long limit() {
+        return onePercent * percent;
     }
 
     /** Watches this JVM's heap through its garbage collectors' notifications. */
@@ -184,7 +213,12 @@ final class HeapWatch implements AutoCloseable {
         // little early during a burst.
         admittedBeforeMeasure = admittedSinceMeasure.getAndSet(0);
         measured = heapInUse;
-        if (refusing.get() && heapInUse + (admittedBeforeMeasure + unsettled.get()) * reservePerAdmission <= limit
+        stopRefusingIfBelow(heapInUse, admittedBeforeMeasure + unsettled.get());
+    }
+
+    /** Ends refusals when {@code heapInUse} and the reserve of {@code counted} admissions are below the mark. */
+    private void stopRefusingIfBelow(long heapInUse, long counted) {
+        if (refusing.get() && heapInUse + counted * reservePerAdmission <= limit()
                 && refusing.compareAndSet(true, false)) {
             log.info("heap below limits.memory_high_water again ({} of {}): new logins and tunnels are admitted",
                     mib(heapInUse), mib(maxHeap));
@@ -229,6 +263,8 @@ final class HeapWatch implements AutoCloseable {
     }
 
     private Optional<String> check() {
+        int mark = percent;
+        long limit = onePercent * mark;
         long counted = admittedBeforeMeasure + admittedSinceMeasure.get() + unsettled.get();
         if (measured + counted * reservePerAdmission <= limit) {
             return Optional.empty();
@@ -246,7 +282,7 @@ final class HeapWatch implements AutoCloseable {
                 }
             }
         }
-        String reason = reason(measured, admittedBeforeMeasure + admittedSinceMeasure.get() + unsettled.get());
+        String reason = reason(measured, admittedBeforeMeasure + admittedSinceMeasure.get() + unsettled.get(), mark);
         if (refusing.compareAndSet(false, true)) {
             log.warn("refusing new logins and tunnels: {}", reason);
             onRefusing.accept(true);
@@ -254,7 +290,7 @@ final class HeapWatch implements AutoCloseable {
         return Optional.of(reason);
     }
 
-    private String reason(long heapInUse, long admitted) {
+    private String reason(long heapInUse, long admitted, int percent) {
         return "memory_high_water: " + mib(heapInUse) + " of the heap's " + mib(maxHeap) + " in use"
                 + (admitted > 0 ? " at the last measure, and " + admitted + " logins and tunnels admitted or being set up since" : "")
                 + " (limit " + percent + "%)";

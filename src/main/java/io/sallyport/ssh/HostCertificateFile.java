@@ -104,11 +104,20 @@ public final class HostCertificateFile implements HostKeyCertificateProvider {
         return Optional.empty();
     }
 
+    /** What a poll of the file found: nothing new, new certificates served, or a bad file (the previous ones kept). */
+    public sealed interface Outcome {
+        record Unchanged() implements Outcome {}
+
+        record Served() implements Outcome {}
+
+        record KeptPrevious(String reason) implements Outcome {}
+    }
+
     /**
      * Re-reads the file when its size, time or identity changed, and logs what happened: the new
      * certificates, or why the previous ones are still served.
      */
-    public synchronized void reloadIfChanged() {
+    public synchronized Outcome reloadIfChanged() {
         Object stamp;
         try {
             stamp = stamp(path);
@@ -116,18 +125,21 @@ public final class HostCertificateFile implements HostKeyCertificateProvider {
             if (lastSeen != null) {
                 lastSeen = null;
                 log.warn("{}; still serving the previous host certificate", e.getMessage());
+                return new Outcome.KeptPrevious(e.getMessage());
             }
-            return;
+            return new Outcome.Unchanged();
         }
         if (stamp.equals(lastSeen)) {
-            return;
+            return new Outcome.Unchanged();
         }
         lastSeen = stamp;
         try {
             certificates = read(path, hostKeys);
             logServed("reloaded");
+            return new Outcome.Served();
         } catch (IllegalArgumentException e) {
             log.warn("{}; still serving the previous host certificate", e.getMessage());
+            return new Outcome.KeptPrevious(e.getMessage());
         }
     }
 

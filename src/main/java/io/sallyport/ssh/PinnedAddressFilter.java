@@ -14,9 +14,10 @@ import org.apache.sshd.server.forward.ForwardingFilter;
  * resolve again) that the deny list still allows. Listening, agent and X11 forwarding: never.
  */
 final class PinnedAddressFilter implements ForwardingFilter {
-    private final DenyList denyList;
+    private final java.util.function.Supplier<DenyList> denyList;
 
-    PinnedAddressFilter(DenyList denyList) {
+    /** @param denyList the deny list in force, read per connect (a reload may replace it) */
+    PinnedAddressFilter(java.util.function.Supplier<DenyList> denyList) {
         this.denyList = denyList;
     }
 
@@ -26,7 +27,7 @@ final class PinnedAddressFilter implements ForwardingFilter {
             return false;
         }
         Optional<InetAddress> literal = IpLiterals.parse(address.getHostName());
-        return literal.isPresent() && denyList.reasonToDeny(literal.get()).isEmpty();
+        return literal.isPresent() && denyList.get().reasonToDeny(literal.get()).isEmpty();
     }
 
     @Override

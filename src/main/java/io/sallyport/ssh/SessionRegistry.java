@@ -23,7 +23,6 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
-import java.util.function.Function;
 import org.apache.sshd.common.SshConstants;
 import org.apache.sshd.common.session.Session;
 import org.apache.sshd.common.session.SessionListener;
@@ -56,7 +55,8 @@ final class SessionRegistry implements SessionListener, AutoCloseable {
     /** Read-held while a new connection is registered and audited; write-held once, to start the shutdown. */
     private final java.util.concurrent.locks.ReentrantReadWriteLock shutdownGate = new java.util.concurrent.locks.ReentrantReadWriteLock();
     private boolean shuttingDown;
-    private final Config.Policy policy;
+    /** The rules in force, read at each use: a reload replaces them. */
+    private final java.util.function.Supplier<Rules> rules;
     private final Map<String, SessionState> live = new ConcurrentHashMap<>();
     private final SourceBlocks sources;
     private final SourcePenalties penalties;
@@ -74,9 +74,10 @@ final class SessionRegistry implements SessionListener, AutoCloseable {
     /** Wall-clock time, for certificate expiry; durations use {@link System#nanoTime}. */
     private final Clock clock;
 
-    SessionRegistry(Auditor auditor, Config.Limits limits, Config.Policy policy, Clock clock) {
+    /** @param limits the limits at start; {@link #retune} applies a reload's */
+    SessionRegistry(Auditor auditor, Config.Limits limits, java.util.function.Supplier<Rules> rules, Clock clock) {
         this.auditor = auditor;
-        this.policy = policy;
+        this.rules = rules;
         this.clock = clock;
         this.sources = new SourceBlocks(limits.penaltyExempt());
         this.penalties = new SourcePenalties(limits.maxAuthAttempts(), limits.authFailurePenalty(), limits.noauthPenalty(),
@@ -196,7 +197,7 @@ final class SessionRegistry implements SessionListener, AutoCloseable {
         }
         int count = counted.getAsInt();
         auditor.emit(new AuditEvent.AuthAccept(state.id, state.client, login.identity().user(), login.auth()));
-        if (count > policy.maxSessionsPerUser()) {
+        if (count > rules.get().config().policy().maxSessionsPerUser()) {
             // Two logins raced past the authenticator's check: the later one goes.
             terminate(state, TerminationReason.MAX_SESSIONS_PER_USER, "too many sessions for this user");
         }
@@ -358,22 +359,71 @@ final class SessionRegistry implements SessionListener, AutoCloseable {
     }
 
     /**
-     * Ends every logged-in session that {@code source} no longer vouches for (its key or its
-     * user's allow tag or group is gone), audited as {@code session.terminate}, reason
-     * {@code revoked}. Called on the source's refresh thread after each refresh.
+     * Applies a reload's limits to what is not yet held: new pre-auth admissions, failures and
+     * keyless connections counted from now on, sources classified from now on. Nothing held is
+     * taken away, and a penalty in force keeps its end.
      */
-    void revokeWithdrawn(io.sallyport.identity.RevokingSource source) {
+    void retune(Config.Limits limits) {
+        preAuth.resize(limits.maxUnauthenticated(), limits.maxUnauthenticatedPerSource());
+        penalties.retune(limits.maxAuthAttempts(), limits.authFailurePenalty(), limits.noauthPenalty());
+        sources.exempt(limits.penaltyExempt());
+    }
+
+    /** What one pass of {@link #reconsider} did. */
+    record Reconsidered(int sessionsEnded, int tunnelsClosed) {}
+
+    /**
+     * Holds every logged-in session to {@code now} (after a reload, an IAM refresh or a change of
+     * the revocation list). Its login is checked again ({@link io.sallyport.identity.Logins#recheck}):
+     * refused now (user gone, key removed or revoked, certificate's CA gone) ends it as
+     * {@code revoked}. Otherwise its roles become the ones it would get now, so its next tunnel is
+     * decided by them; each open tunnel that {@code now} refuses is closed with its reason
+     * ({@link ForwardingChannel#reconsider}); and a session left without a role that grants
+     * anything is ended as {@code revoked}. Tunnels still allowed are not touched.
+     *
+     * <p>Callers serialise passes (one at a time); a tunnel that opens while a pass runs is decided
+     * again as it opens (see {@link ForwardingChannel}).
+     */
+    Reconsidered reconsider(Rules now, String cause) {
+        int ended = 0;
+        int closed = 0;
         for (SessionState s : live.values()) {
             io.sallyport.identity.Identity who = s.identity;
-            AuditEvent.AuthInfo auth = s.auth;
-            if (who == null || auth == null || s.terminated.get()) {
+            SshPublicKey key = s.loginKey;
+            if (who == null || key == null || s.terminated.get()) {
                 continue;
             }
-            source.revocation(who, auth.keyFp()).ifPresent(why -> {
-                log.info("revoking session {} of {}: {}", s.id, who.user(), why);
+            io.sallyport.identity.AuthDecision d;
+            try {
+                d = now.logins().recheck(who, key);
+            } catch (RuntimeException e) {
+                d = new io.sallyport.identity.AuthDecision.Reject("re-check failed: " + e.getClass().getSimpleName());
+            }
+            if (!(d instanceof io.sallyport.identity.AuthDecision.Accept accept)) {
+                String why = d instanceof io.sallyport.identity.AuthDecision.Reject r ? r.reason() : "unknown user";
+                log.info("ending session {} of {} after {}: {}", s.id, who.user(), cause, why);
                 terminate(s, TerminationReason.REVOKED, "access revoked");
-            });
+                ended++;
+                continue;
+            }
+            io.sallyport.identity.Identity current = accept.identity();
+            if (!current.equals(who)) {
+                s.identity = current;
+            }
+            for (ForwardingChannel tunnel : s.openTunnels()) {
+                Optional<String> why = tunnel.reconsider(now.policy(), current.roles());
+                if (why.isPresent()) {
+                    log.info("closed a tunnel of session {} ({}) after {}: {}", s.id, who.user(), cause, why.get());
+                    closed++;
+                }
+            }
+            if (!now.policy().grantsAnything(current.roles())) {
+                log.info("ending session {} of {} after {}: no role left that allows anything", s.id, who.user(), cause);
+                terminate(s, TerminationReason.REVOKED, "access revoked");
+                ended++;
+            }
         }
+        return new Reconsidered(ended, closed);
     }
 
     /**
@@ -392,24 +442,6 @@ final class SessionRegistry implements SessionListener, AutoCloseable {
         }
     }
 
-    /**
-     * Ends every logged-in session whose key or certificate {@code revocation} says is revoked now
-     * (audited {@code revoked}); called after the revocation list changed.
-     */
-    void terminateRevoked(Function<SshPublicKey, Optional<String>> revocation) {
-        for (SessionState s : live.values()) {
-            SshPublicKey key = s.loginKey;
-            if (!s.authenticated() || s.terminated.get() || key == null) {
-                continue;
-            }
-            Optional<String> why = revocation.apply(key);
-            if (why.isPresent()) {
-                log.info("ending session {} of {}: {}", s.id, s.user().orElse("?"), why.get());
-                terminate(s, TerminationReason.REVOKED, "your key or certificate has been revoked");
-            }
-        }
-    }
-
     /** Runs {@code task} on the session timer every {@code period}; a failure is logged, never fatal. */
     void every(Duration period, String name, Runnable task) {
         timer.scheduleWithFixedDelay(() -> {
@@ -425,6 +457,7 @@ final class SessionRegistry implements SessionListener, AutoCloseable {
         try {
             long now = System.nanoTime();
             Instant wallNow = clock.instant();
+            Config.Policy policy = rules.get().config().policy();
             Duration idle = policy.idleTimeout();
             Duration max = policy.maxSessionDuration();
             for (SessionState s : live.values()) {

@@ -147,6 +147,13 @@ final class SessionState {
         }
     }
 
+    /** The tunnels open now, as the gate sees them: each one fully opened and announced. */
+    List<ForwardingChannel> openTunnels() {
+        synchronized (tunnelGate) {
+            return List.copyOf(openForwards);
+        }
+    }
+
     /** A pending tunnel was refused. */
     void tunnelRefused(ForwardingChannel tunnel) {
         pendingForwards.remove(tunnel);

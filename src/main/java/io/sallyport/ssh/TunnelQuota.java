@@ -14,22 +14,43 @@ import java.util.concurrent.atomic.AtomicInteger;
  * closed. The {@link Ticket} given at admission is what gives the slot back, exactly once however
  * often it is released: MINA may report a channel closed twice.
  *
+ * <p>{@link #resize} applies to requests from then on: tunnels already held are never closed by a
+ * shrink; while a session or user holds the new limit or more, its requests are refused until
+ * enough of them close.
+ *
  * <p>Threat: without a bound, one login opened 2,000 tunnels in 3 s and ran a 64 MiB heap out of
  * memory, and {@code -XX:+ExitOnOutOfMemoryError} then dropped every session of every user.
  * MINA's own {@code MAX_CONCURRENT_CHANNELS} is no substitute: it tears the whole session down.
  */
 final class TunnelQuota {
-    private final int perSession;
-    private final int perUser;
+    /** Read once per request by I/O threads; written by {@link #resize}. */
+    private volatile int perSession;
+    private volatile int perUser;
     /** Tunnels per user; a user with none has no entry, so the map holds only users with tunnels. */
     private final Map<String, Integer> byUser = new ConcurrentHashMap<>();
 
     TunnelQuota(int perSession, int perUser) {
+        checkQuotas(perSession, perUser);
+        this.perSession = perSession;
+        this.perUser = perUser;
+    }
+
+    /**
+     * New limits for the requests from now on. Tunnels already held, pending ones included, keep
+     * their slots: a shrink closes nothing, it only refuses the next request while the count is at
+     * or above the new limit. A request being admitted while the limits change may still be judged
+     * by the old ones.
+     */
+    void resize(int perSession, int perUser) {
+        checkQuotas(perSession, perUser);
+        this.perSession = perSession;
+        this.perUser = perUser;
+    }
+
+    private static void checkQuotas(int perSession, int perUser) {
         if (perSession < 1 || perUser < 1) {
             throw new IllegalArgumentException("quotas must be at least 1");
         }
-        this.perSession = perSession;
-        this.perUser = perUser;
     }
 
     /** The answer to a tunnel request: a slot, or the quota it would exceed. */
@@ -45,10 +66,12 @@ final class TunnelQuota {
      * or says which quota is full. Both counts are taken or neither.
      */
     Admission admit(AtomicInteger session, String user) {
+        int sessionLimit = perSession;
+        int userLimit = perUser;
         int now;
         do {
             now = session.get();
-            if (now >= perSession) {
+            if (now >= sessionLimit) {
                 return new Admission.Refused("max_tunnels_per_session: " + now + " tunnels open on this connection");
             }
         } while (!session.compareAndSet(now, now + 1));
@@ -58,7 +81,7 @@ final class TunnelQuota {
         byUser.compute(user, (u, n) -> {
             int count = n == null ? 0 : n;
             held[0] = count;
-            if (count >= perUser) {
+            if (count >= userLimit) {
                 return n;
             }
             granted[0] = true;

@@ -141,7 +141,7 @@ class AdminCommandsExplainTest {
 
     @Test
     void aLocalUserIsAllowedByTheRuleAsWrittenWithItsRoleAndAudited() throws Exception {
-        AdminCommands commands = new AdminCommands(new FakeLiveSessions(), auditor, () -> rulesOrFail(POLICY));
+        AdminCommands commands = new AdminCommands(new FakeLiveSessions(), auditor, AdminCommands.noReload(), () -> rulesOrFail(POLICY));
 
         JsonNode r = answer(commands,
                 "{\"command\":\"explain\",\"user\":\"alice\",\"target\":\"10.0.3.17:22\",\"from\":\"203.0.113.9\"}");
@@ -165,7 +165,7 @@ class AdminCommandsExplainTest {
     void anIamUserIsKnownWithTheirCurrentRolesAndDecidedOnThem() throws Exception {
         FakeIamSource iam = new FakeIamSource().user("Gina", "db");
         Rules rules = rules(POLICY, iam);
-        AdminCommands commands = new AdminCommands(new FakeLiveSessions(), auditor, () -> rules);
+        AdminCommands commands = new AdminCommands(new FakeLiveSessions(), auditor, AdminCommands.noReload(), () -> rules);
 
         JsonNode db = answer(commands, request("gina", "10.0.20.9:5432"));
         JsonNode ops = answer(commands, request("gina", "10.0.3.17:22"));
@@ -184,7 +184,7 @@ class AdminCommandsExplainTest {
     void staleIamDataIsSaidNotHiddenTheLoginIsRefusedAsTheServerWould() throws Exception {
         FakeIamSource iam = new FakeIamSource().user("gina", "db");
         iam.refusingAll = Optional.of("IAM data is stale: last successful refresh 2026-11-28T10:00:00Z, 16m ago");
-        AdminCommands commands = new AdminCommands(new FakeLiveSessions(), auditor, () -> rulesOrFail(POLICY, iam));
+        AdminCommands commands = new AdminCommands(new FakeLiveSessions(), auditor, AdminCommands.noReload(), () -> rulesOrFail(POLICY, iam));
 
         JsonNode known = answer(commands, request("gina", "10.0.20.9:5432"));
         JsonNode unknown = answer(commands, request("nobody", "10.0.20.9:5432"));
@@ -200,7 +200,7 @@ class AdminCommandsExplainTest {
 
     @Test
     void anUnknownUserIsDeniedNamingWhereTheServerLooked() throws Exception {
-        AdminCommands commands = new AdminCommands(new FakeLiveSessions(), auditor, () -> rulesOrFail(POLICY));
+        AdminCommands commands = new AdminCommands(new FakeLiveSessions(), auditor, AdminCommands.noReload(), () -> rulesOrFail(POLICY));
 
         JsonNode r = answer(commands, request("mallory", "10.0.3.17:22"));
 
@@ -213,7 +213,7 @@ class AdminCommandsExplainTest {
     void aCertificateUsersRolesAreSaidToComeFromTheCertificate() throws Exception {
         String yaml = POLICY.replace("identity:\n", "identity:\n  certificates:\n    authorities:\n      - name: corp-ca\n"
                 + "        public_key: \"" + CA_KEY + "\"\n        grantable_roles: [ops, db]\n");
-        AdminCommands commands = new AdminCommands(new FakeLiveSessions(), auditor, () -> rulesOrFail(yaml));
+        AdminCommands commands = new AdminCommands(new FakeLiveSessions(), auditor, AdminCommands.noReload(), () -> rulesOrFail(yaml));
 
         JsonNode r = answer(commands, request("carol", "10.0.3.17:22"));
 
@@ -226,7 +226,7 @@ class AdminCommandsExplainTest {
     @Test
     void eachExplainReadsTheRulesInForceThenNotOnesCachedEarlier() throws Exception {
         AtomicReference<Rules> current = new AtomicReference<>(rules(POLICY));
-        AdminCommands commands = new AdminCommands(new FakeLiveSessions(), auditor, current::get);
+        AdminCommands commands = new AdminCommands(new FakeLiveSessions(), auditor, AdminCommands.noReload(), current::get);
         assertThat(answer(commands, request("alice", "10.0.20.9:5432")).path("decision").asText()).isEqualTo("deny");
 
         current.set(rules(POLICY.replace("alice: {roles: [ops]}", "alice: {roles: [ops, db]}")));
@@ -236,7 +236,7 @@ class AdminCommandsExplainTest {
 
     @Test
     void aNameThatNeverResolvesIsAnsweredAtResolveTimeoutWithTheServersReasonAndBusyBeyondTwo() throws Exception {
-        AdminCommands commands = new AdminCommands(new FakeLiveSessions(), auditor, () -> rulesOrFail(POLICY));
+        AdminCommands commands = new AdminCommands(new FakeLiveSessions(), auditor, AdminCommands.noReload(), () -> rulesOrFail(POLICY));
 
         for (int i = 0; i < Explainer.MAX_DECIDING; i++) {
             long t0 = System.nanoTime();
@@ -282,7 +282,7 @@ class AdminCommandsExplainTest {
                 new Config.HostPort("slow.internal.corp", 22), Optional.empty());
         ExecutorService callers = Executors.newFixedThreadPool(Explainer.MAX_DECIDING);
         try (AdminSocket socket = AdminSocket.open(path, Optional.empty(),
-                new AdminCommands(sessions, auditor, () -> rulesOrFail(POLICY)))) {
+                new AdminCommands(sessions, auditor, AdminCommands.noReload(), () -> rulesOrFail(POLICY)))) {
             List<Future<JsonNode>> stuck = new ArrayList<>();
             for (int i = 0; i < Explainer.MAX_DECIDING; i++) {
                 stuck.add(callers.submit(() -> AdminSocketClient.call(path, slow)));
@@ -305,7 +305,7 @@ class AdminCommandsExplainTest {
 
     @Test
     void aBadExplainIsRefusedAndAuditedWithItsReason() {
-        AdminCommands commands = new AdminCommands(new FakeLiveSessions(), auditor, () -> rulesOrFail(POLICY));
+        AdminCommands commands = new AdminCommands(new FakeLiveSessions(), auditor, AdminCommands.noReload(), () -> rulesOrFail(POLICY));
 
         String r = commands.handle("{\"command\":\"explain\",\"user\":\"alice\",\"target\":\"10.0.3.17\"}", OPERATOR);
 

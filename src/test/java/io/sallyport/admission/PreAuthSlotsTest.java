@@ -196,4 +196,72 @@ class PreAuthSlotsTest {
         slots.keyOffered("f3");
         assertThat(displaced(slots.admit(flooder(4), "f4"))).contains("offered");
     }
+
+    @Test
+    void shrinkingTheCapKeepsHoldersAndRefusesNewcomersUntilBelowIt() {
+        PreAuthSlots<String> slots = new PreAuthSlots<>(4, 2);
+        for (int i = 0; i < 3; i++) {
+            slots.admit(OFFICE, "o" + i);
+        }
+
+        slots.resize(2, 2);
+
+        assertThat(slots.held()).isEqualTo(3);
+        assertThat(slots.holdersFrom(OFFICE)).containsExactly("o0", "o1", "o2");
+        assertThat(refusal(slots.admit(USER, "u1"))).isEqualTo("max_unauthenticated");
+        slots.release("o0");
+        assertThat(refusal(slots.admit(USER, "u2"))).as("2 held, still at the new cap").isEqualTo("max_unauthenticated");
+        slots.release("o1");
+        assertThat(displaced(slots.admit(USER, "u3"))).isEmpty();
+        assertThat(slots.held()).isEqualTo(2);
+    }
+
+    @Test
+    void whileOverAShrunkCapANewcomerOnlyDisplacesAndNeverAddsASlot() {
+        PreAuthSlots<String> slots = new PreAuthSlots<>(6, 4);
+        for (int i = 0; i < 4; i++) {
+            slots.admit(flooder(1), "f" + i);
+        }
+        slots.admit(flooder(2), "g0");
+
+        slots.resize(3, 4);
+
+        assertThat(displaced(slots.admit(USER, "user"))).contains("f0");
+        assertThat(slots.held()).isEqualTo(5);
+        assertThat(displaced(slots.admit(flooder(2), "g1"))).contains("f1");
+        assertThat(refusal(slots.admit(flooder(1), "f4"))).as("no one holds more than its two").isEqualTo("max_unauthenticated");
+        assertThat(slots.held()).isEqualTo(5);
+    }
+
+    @Test
+    void shrinkingThePerSourceCapKeepsTheSourcesConnectionsAndRefusesItsNextUntilBelowIt() {
+        PreAuthSlots<String> slots = new PreAuthSlots<>(100, 10);
+        for (int i = 0; i < 5; i++) {
+            slots.admit(flooder(9), "f" + i);
+        }
+
+        slots.resize(100, 3);
+
+        assertThat(slots.holdersFrom(flooder(9))).hasSize(5);
+        assertThat(refusal(slots.admit(flooder(9), "f5"))).isEqualTo("max_unauthenticated_per_source");
+        slots.release("f0");
+        slots.release("f1");
+        assertThat(refusal(slots.admit(flooder(9), "f6"))).isEqualTo("max_unauthenticated_per_source");
+        slots.release("f2");
+        assertThat(admitted(slots.admit(flooder(9), "f7"))).isTrue();
+        assertThat(admitted(slots.admit(USER, "user"))).as("other sources are not affected").isTrue();
+    }
+
+    @Test
+    void raisingTheCapAdmitsTheNextNewcomerWithoutDisplacingAnyone() {
+        PreAuthSlots<String> slots = new PreAuthSlots<>(2, 2);
+        slots.admit(flooder(1), "f0");
+        slots.admit(flooder(1), "f1");
+        assertThat(displaced(slots.admit(USER, "u0"))).contains("f0");
+
+        slots.resize(4, 2);
+
+        assertThat(displaced(slots.admit(flooder(2), "g0"))).isEmpty();
+        assertThat(slots.held()).isEqualTo(3);
+    }
 }

@@ -58,4 +58,36 @@ class SourceBlocksTest {
         assertThat(slots.admit(neighbour, "n")).isInstanceOf(PreAuthSlots.Admission.Admitted.class);
         assertThat(slots.holdersFrom(neighbour)).containsExactly("n");
     }
+
+    @Test
+    void aNewExemptListClassifiesTheAddressesLookedUpFromThenOn() throws Exception {
+        Source before = of("198.51.100.7");
+
+        blocks.exempt(List.of("198.51.100.0/24"));
+
+        assertThat(before.exempt()).isFalse();
+        assertThat(of("198.51.100.7").exempt()).isTrue();
+        assertThat(of("203.0.113.77").exempt()).as("no longer listed").isFalse();
+        assertThat(of("2001:db8:ff:1::5").exempt()).isFalse();
+    }
+
+    @Test
+    void exemptingAnOfficeLetsItsNextConnectionsPastThePerSourceCapAndItsHeldSlotsAreGivenBack() throws Exception {
+        SourceBlocks office = new SourceBlocks(List.of());
+        PreAuthSlots<String> slots = new PreAuthSlots<>(100, 2);
+        Source before = office.of(InetAddress.getByName("192.0.2.50"));
+        slots.admit(before, "a");
+        slots.admit(before, "b");
+        assertThat(slots.admit(before, "c")).isInstanceOf(PreAuthSlots.Admission.Refused.class);
+
+        office.exempt(List.of("192.0.2.0/24"));
+        Source after = office.of(InetAddress.getByName("192.0.2.50"));
+
+        assertThat(slots.admit(after, "d")).isInstanceOf(PreAuthSlots.Admission.Admitted.class);
+        assertThat(slots.admit(after, "e")).isInstanceOf(PreAuthSlots.Admission.Admitted.class);
+        assertThat(slots.release("a")).isTrue();
+        assertThat(slots.release("b")).isTrue();
+        assertThat(slots.held()).isEqualTo(2);
+        assertThat(slots.sources()).isEqualTo(1);
+    }
 }

@@ -190,4 +190,79 @@ class SourcePenaltiesTest {
         assertThat(penalties.noauthEnd(ATTACKER).orElseThrow().clientMessage())
                 .isEqualTo("too many connections from your address ended without a login attempt; try again in 10s");
     }
+
+    @Test
+    void aPenaltyInForceKeepsItsEndTimeWhenThePenaltiesAreRetuned() {
+        for (int i = 0; i < 3; i++) {
+            penalties.authFailure(ATTACKER);
+        }
+        for (int i = 0; i < 20; i++) {
+            penalties.noauthEnd(OTHER);
+        }
+
+        penalties.retune(3, Duration.ofSeconds(5), Duration.ofSeconds(1));
+        assertThat(penalties.inForce(ATTACKER).orElseThrow().remaining()).isEqualTo(Duration.ofSeconds(30));
+        assertThat(penalties.inForce(OTHER).orElseThrow().remaining()).isEqualTo(Duration.ofSeconds(100));
+        penalties.retune(3, Duration.ofMinutes(5), Duration.ofMinutes(1));
+        assertThat(penalties.inForce(ATTACKER).orElseThrow().remaining()).isEqualTo(Duration.ofSeconds(30));
+        assertThat(penalties.inForce(OTHER).orElseThrow().remaining()).isEqualTo(Duration.ofSeconds(100));
+
+        ticker.advance(Duration.ofSeconds(100));
+        assertThat(penalties.inForce(ATTACKER)).isEmpty();
+        assertThat(penalties.inForce(OTHER)).isEmpty();
+    }
+
+    @Test
+    void loweringMaxAuthFailuresLetsTheNextFailureStartTheNewPenalty() {
+        penalties.authFailure(ATTACKER);
+        penalties.authFailure(ATTACKER);
+
+        penalties.retune(2, Duration.ofMinutes(1), Duration.ofSeconds(10));
+
+        assertThat(penalties.inForce(ATTACKER)).as("a retune starts no penalty by itself").isEmpty();
+        assertThat(penalties.authFailure(ATTACKER).orElseThrow().remaining()).isEqualTo(Duration.ofMinutes(1));
+    }
+
+    @Test
+    void raisingMaxAuthFailuresGivesASourceTheNewNumberOfGuesses() {
+        penalties.authFailure(ATTACKER);
+        penalties.authFailure(ATTACKER);
+
+        penalties.retune(5, Duration.ofSeconds(30), Duration.ofSeconds(10));
+
+        assertThat(penalties.authFailure(ATTACKER)).isEmpty();
+        assertThat(penalties.authFailure(ATTACKER)).isEmpty();
+        assertThat(penalties.authFailure(ATTACKER)).isPresent();
+    }
+
+    @Test
+    void connectionsWithoutAKeyAlreadyCountedKeepTheirNumberAtTheNewNoauthPenalty() {
+        for (int i = 0; i < 5; i++) {
+            penalties.noauthEnd(ATTACKER);
+        }
+
+        penalties.retune(3, Duration.ofSeconds(30), Duration.ofSeconds(1));
+
+        // Five of the ten free ones are used, and drain now at one a second.
+        for (int i = 0; i < 5; i++) {
+            assertThat(penalties.noauthEnd(ATTACKER)).as("connection %d", 5 + i).isEmpty();
+        }
+        assertThat(penalties.noauthEnd(ATTACKER).orElseThrow().remaining()).isEqualTo(Duration.ofSeconds(1));
+        ticker.advance(Duration.ofSeconds(11));
+        assertThat(penalties.inForce(ATTACKER)).isEmpty();
+        assertThat(penalties.noauthEnd(ATTACKER)).isEmpty();
+    }
+
+    @Test
+    void aShorterNoauthPenaltyDoesNotLetTheNextConnectionShortenARefusalInForce() {
+        for (int i = 0; i < 20; i++) {
+            penalties.noauthEnd(ATTACKER);
+        }
+
+        penalties.retune(3, Duration.ofSeconds(30), Duration.ofSeconds(1));
+        penalties.noauthEnd(ATTACKER);
+
+        // 100 s were in force; the new cap of 60 noauth penalties is 60 s.
+        assertThat(penalties.inForce(ATTACKER).orElseThrow().remaining()).isEqualTo(Duration.ofSeconds(100));
+    }
 }

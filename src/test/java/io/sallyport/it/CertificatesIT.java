@@ -3,7 +3,6 @@ package io.sallyport.it;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import io.sallyport.identity.RevocationFile;
 import io.sallyport.net.TargetResolver;
 import io.sallyport.testing.EchoServer;
 import io.sallyport.testing.OpenSsh;
@@ -472,11 +471,15 @@ class CertificatesIT {
                 p.destroyForcibly();
             }
 
-            // A half-written KRL: the reload says why, and serial 77 stays revoked.
+            JsonNode applied = b.audit().await("config.reload", e -> e.path("trigger").asText().equals("revocation file"));
+            assertThat(applied.path("result").asText()).isEqualTo("applied");
+            assertThat(applied.path("config").asText()).isEqualTo(changing.toString());
+
+            // A half-written KRL: the poll audits why it was refused, and serial 77 stays revoked.
             Files.write(changing, java.util.Arrays.copyOf(Files.readAllBytes(changing), 40));
-            assertThat(b.server().reloadRevocations()).isInstanceOfSatisfying(
-                    RevocationFile.Outcome.KeptPrevious.class,
-                    kept -> assertThat(kept.reason()).contains("malformed KRL"));
+            JsonNode refusedReload = b.audit().await("config.reload", e -> e.path("trigger").asText().equals("revocation file")
+                    && e.path("result").asText().equals("refused"));
+            assertThat(refusedReload.path("reason").asText()).contains("malformed KRL").endsWith("the previous list stays in force");
             OpenSsh again = client(b, "again", corp, valid("again").serial(77), "alice");
             OpenSsh.Result refused = again.run(List.of("-W", subnet.targetAddress() + ":" + ECHO_PORT, "again"), new byte[0], TIMEOUT);
             assertThat(refused.exitCode()).as(refused.toString()).isNotZero();

@@ -137,4 +137,51 @@ class HeapWatchTest {
             assertThat(w.admit()).isEmpty();
         }
     }
+
+    @Test
+    void loweringTheHighWaterRefusesTheNextLoginAtTheNewShare() {
+        HeapWatch w = watch();
+        w.measured(70 * MIB);
+        assertThat(w.admitTunnel()).isEmpty();
+
+        w.highWater(60);
+
+        assertThat(w.admit()).hasValueSatisfying(r -> assertThat(r)
+                .contains("70 MiB of the heap's 100 MiB in use").endsWith("(limit 60%)"));
+        // The tunnel admitted before goes on being set up and settles as usual.
+        w.settled(true);
+        w.measured(55 * MIB);
+        w.measured(55 * MIB);
+        assertThat(w.admit()).isEmpty();
+    }
+
+    @Test
+    void raisingTheHighWaterAboveTheHeapInUseEndsRefusalsAtOnce() {
+        HeapWatch w = watch();
+        java.util.List<Boolean> told = new java.util.ArrayList<>();
+        w.onRefusing(told::add);
+        w.measured(90 * MIB);
+        inUseNow.set(95 * MIB);
+        assertThat(w.admit()).isPresent();
+
+        w.highWater(95);
+
+        assertThat(told).containsExactly(true, false);
+        assertThat(w.admit()).isEmpty();
+    }
+
+    @Test
+    void raisingTheHighWaterNotAboveTheHeapInUseKeepsRefusing() {
+        HeapWatch w = watch();
+        java.util.List<Boolean> told = new java.util.ArrayList<>();
+        w.onRefusing(told::add);
+        w.measured(90 * MIB);
+        inUseNow.set(95 * MIB);
+        assertThat(w.admit()).isPresent();
+
+        w.highWater(89);
+
+        assertThat(told).containsExactly(true);
+        assertThat(w.admit()).hasValueSatisfying(r -> assertThat(r).endsWith("(limit 89%)"));
+    }
 }

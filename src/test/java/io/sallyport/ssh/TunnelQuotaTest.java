@@ -111,4 +111,71 @@ class TunnelQuotaTest {
         assertThat(quota.heldBy("alice")).isZero();
         assertThat(sessions).allSatisfy(s -> assertThat(s.get()).isZero());
     }
+
+    @Test
+    void shrinkingThePerSessionLimitKeepsOpenTunnelsAndRefusesTheNextUntilBelowIt() {
+        TunnelQuota quota = new TunnelQuota(5, 100);
+        AtomicInteger session = new AtomicInteger();
+        List<TunnelQuota.Ticket> open = new ArrayList<>();
+        for (int i = 0; i < 4; i++) {
+            open.add(granted(quota.admit(session, "alice")));
+        }
+
+        quota.resize(2, 100);
+
+        assertThat(session.get()).isEqualTo(4);
+        assertThat(refused(quota.admit(session, "alice"))).isEqualTo("max_tunnels_per_session: 4 tunnels open on this connection");
+        open.get(0).release();
+        open.get(1).release();
+        assertThat(refused(quota.admit(session, "alice"))).isEqualTo("max_tunnels_per_session: 2 tunnels open on this connection");
+        open.get(2).release();
+        granted(quota.admit(session, "alice"));
+        assertThat(session.get()).isEqualTo(2);
+    }
+
+    @Test
+    void shrinkingThePerUserLimitKeepsTheirTunnelsAndRefusesTheNextUntilBelowIt() {
+        TunnelQuota quota = new TunnelQuota(10, 10);
+        AtomicInteger first = new AtomicInteger();
+        AtomicInteger second = new AtomicInteger();
+        TunnelQuota.Ticket a = granted(quota.admit(first, "alice"));
+        granted(quota.admit(first, "alice"));
+        granted(quota.admit(second, "alice"));
+
+        quota.resize(10, 2);
+
+        assertThat(quota.heldBy("alice")).isEqualTo(3);
+        assertThat(refused(quota.admit(second, "alice"))).isEqualTo("max_tunnels_per_user: alice has 3 tunnels open");
+        assertThat(second.get()).isEqualTo(1);
+        granted(quota.admit(new AtomicInteger(), "bob"));
+        a.release();
+        assertThat(refused(quota.admit(second, "alice"))).isEqualTo("max_tunnels_per_user: alice has 2 tunnels open");
+    }
+
+    @Test
+    void raisingThePerUserLimitLetsTheNextTunnelIn() {
+        TunnelQuota quota = new TunnelQuota(10, 2);
+        AtomicInteger session = new AtomicInteger();
+        granted(quota.admit(session, "alice"));
+        granted(quota.admit(session, "alice"));
+        refused(quota.admit(session, "alice"));
+
+        quota.resize(10, 3);
+
+        granted(quota.admit(session, "alice"));
+        assertThat(refused(quota.admit(session, "alice"))).isEqualTo("max_tunnels_per_user: alice has 3 tunnels open");
+    }
+
+    @Test
+    void raisingThePerSessionLimitLetsTheNextTunnelIn() {
+        TunnelQuota quota = new TunnelQuota(1, 10);
+        AtomicInteger session = new AtomicInteger();
+        granted(quota.admit(session, "alice"));
+        refused(quota.admit(session, "alice"));
+
+        quota.resize(2, 10);
+
+        granted(quota.admit(session, "alice"));
+        assertThat(session.get()).isEqualTo(2);
+    }
 }

@@ -31,16 +31,36 @@ public final class IamIdentities implements RevokingSource {
     /** What is known right now: the last good snapshot (null before the first) and the last error since. */
     private record State(IamSnapshot snapshot, String lastError, Instant lastErrorAt) {}
 
-    private final Config.Iam config;
-    private final IamAccessRules rules;
+    /** Replaced by {@link #reconfigure}; a refresh reads them once, at its start. */
+    private volatile Config.Iam config;
+    private volatile IamAccessRules rules;
     private final Clock clock;
     private final List<Runnable> listeners = new CopyOnWriteArrayList<>();
+    /** Asks the refresher for a refresh out of schedule; set by {@link IamRefresher}. */
+    private volatile Runnable refreshRequest = () -> {};
     private volatile State state = new State(null, null, null);
 
     public IamIdentities(Config config, Clock clock) {
         this.config = config.identity().iam();
         this.rules = new IamAccessRules(this.config, config.policy().roles().keySet());
         this.clock = clock;
+    }
+
+    /**
+     * Takes a reloaded config's IAM rules (allow tag and groups, roles tag, group roles, key tag
+     * prefix, the roles policy defines, refresh and staleness). They apply from the next refresh
+     * on, which this asks the refresher for at once; the snapshot in use was read under the old rules and serves
+     * until then. The IAM endpoint and region are the client's: a change of those needs a restart.
+     */
+    public void reconfigure(Config next) {
+        Config.Iam iam = next.identity().iam();
+        this.rules = new IamAccessRules(iam, next.policy().roles().keySet());
+        this.config = iam;
+        refreshRequest.run();
+    }
+
+    void refreshWith(Runnable request) {
+        this.refreshRequest = request;
     }
 
     Config.Iam config() {
@@ -64,7 +84,20 @@ public final class IamIdentities implements RevokingSource {
         if (unusable.isPresent()) {
             return new AuthDecision.Reject(unusable.get());
         }
-        IamSnapshot snapshot = s.snapshot();
+        return decide(s.snapshot(), user, key);
+    }
+
+    /**
+     * From the last good snapshot even when it is stale: staleness refuses new logins (fail
+     * closed) but ends no live session; a refresh that fails changes nothing already decided.
+     */
+    @Override
+    public AuthDecision recheck(Identity who, SshPublicKey key) {
+        IamSnapshot snapshot = state.snapshot();
+        return snapshot == null ? new AuthDecision.UnknownUser() : decide(snapshot, who.user(), key);
+    }
+
+    private static AuthDecision decide(IamSnapshot snapshot, String user, SshPublicKey key) {
         Optional<IamUser> found = snapshot.user(user);
         if (found.isEmpty()) {
             return snapshot.refusal(user).<AuthDecision>map(AuthDecision.Reject::new).orElseGet(AuthDecision.UnknownUser::new);
@@ -123,23 +156,6 @@ public final class IamIdentities implements RevokingSource {
         }
         return u.get().keys().values().stream().anyMatch(IamUser.KeyState::active) ? Optional.empty()
                 : Optional.of("IAM user " + u.get().name() + " has no active key");
-    }
-
-    @Override
-    public Optional<String> revocation(Identity identity, String keyFingerprint) {
-        IamSnapshot snapshot = state.snapshot();
-        if (!identity.source().equals("iam") || snapshot == null) {
-            return Optional.empty();
-        }
-        Optional<IamUser> u = snapshot.user(identity.user());
-        if (u.isEmpty()) {
-            return Optional.of(snapshot.refusal(identity.user())
-                    .orElse("IAM user " + identity.user() + " no longer exists under path_prefix " + config.pathPrefix()));
-        }
-        if (!u.get().hasActiveKey(keyFingerprint)) {
-            return Optional.of("key " + keyFingerprint + " is no longer an active key of IAM user " + u.get().name());
-        }
-        return Optional.empty();
     }
 
     @Override

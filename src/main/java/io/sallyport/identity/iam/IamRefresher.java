@@ -61,6 +61,7 @@ public final class IamRefresher implements AutoCloseable {
             t.setDaemon(true);
             return t;
         });
+        identities.refreshWith(this::refreshSoon);
     }
 
     /**
@@ -77,6 +78,20 @@ public final class IamRefresher implements AutoCloseable {
         if (!firstDone.await(settings.firstWait().toMillis(), TimeUnit.MILLISECONDS)) {
             log.warn("IAM: the first refresh is still running after {}; IAM logins are refused until it completes",
                     IamIdentities.human(settings.firstWait()));
+        }
+    }
+
+    /**
+     * Refreshes as soon as the refresh thread is free (after a reload changed the IAM rules), in
+     * addition to the regular schedule.
+     */
+    public void refreshSoon() {
+        if (!closed) {
+            try {
+                thread.execute(this::refreshOnce);
+            } catch (java.util.concurrent.RejectedExecutionException e) {
+                // closing: nothing to refresh for
+            }
         }
     }
 

@@ -193,7 +193,7 @@ class IamIdentitiesTest {
         assertThat(iam.callLog()).containsExactly("GetAccountAuthorizationDetails", "GetAccountAuthorizationDetails",
                 "GetAccountAuthorizationDetails", "GetAccountAuthorizationDetails", "GetAccountAuthorizationDetails");
         Identity user09 = new Identity("user09", List.of(), "iam", Optional.empty());
-        assertThat(world.identities.revocation(user09, SshPublicKey.parseLine(bobEd).fingerprint())).isEmpty();
+        assertThat(world.identities.recheck(user09, SshPublicKey.parseLine(bobEd))).isInstanceOf(AuthDecision.Accept.class);
     }
 
     @Test
@@ -308,7 +308,7 @@ class IamIdentitiesTest {
     }
 
     @Test
-    void revocationNamesWhatWasWithdrawn() {
+    void aLiveLoginRecheckedAfterARefreshNamesWhatWasWithdrawn() {
         FakeIam.User alice = iam.user("alice", "/engineering/").tag("sallyport:allow", "true");
         String keyId = alice.uploadKey(aliceRsa);
         iam.user("bob", "/engineering/").join("bastion-users").tag("sallyport:ssh-key", bobEd);
@@ -318,19 +318,20 @@ class IamIdentitiesTest {
         Identity b = ((AuthDecision.Accept) world.login("bob", bobEd)).identity();
         Identity d = ((AuthDecision.Accept) world.login("dora", bobEd)).identity();
         String aliceFp = SshPublicKey.parseLine(aliceRsa).fingerprint();
-        String bobFp = SshPublicKey.parseLine(bobEd).fingerprint();
-        assertThat(world.identities.revocation(a, aliceFp)).isEmpty();
+        SshPublicKey aliceKey = SshPublicKey.parseLine(aliceRsa);
+        SshPublicKey bobKey = SshPublicKey.parseLine(bobEd);
+        assertThat(world.identities.recheck(a, aliceKey)).isInstanceOf(AuthDecision.Accept.class);
 
         alice.keyStatus(keyId, "Inactive");
         iam.user("bob").leave("bastion-users");
         iam.deleteUser("dora");
         world.refresh();
 
-        assertThat(world.identities.revocation(a, aliceFp)).contains("key " + aliceFp + " is no longer an active key of IAM user alice");
-        assertThat(world.identities.revocation(b, bobFp)).get().asString().startsWith("IAM user bob is not allowed");
-        assertThat(world.identities.revocation(d, bobFp)).contains("IAM user dora no longer exists under path_prefix /engineering/");
-        Identity local = new Identity("alice", List.of(), "local", Optional.empty());
-        assertThat(world.identities.revocation(local, aliceFp)).isEmpty();
+        assertThat(((AuthDecision.Reject) world.identities.recheck(a, aliceKey)).reason())
+                .isEqualTo("key " + aliceFp + " of IAM user alice is Inactive (IAM SSH public key " + keyId + ")");
+        assertThat(((AuthDecision.Reject) world.identities.recheck(b, bobKey)).reason()).startsWith("IAM user bob is not allowed");
+        assertThat(world.identities.recheck(d, bobKey)).as("a user IAM no longer has is unknown: no source lets them in")
+                .isInstanceOf(AuthDecision.UnknownUser.class);
     }
 
     @Test
