@@ -142,6 +142,34 @@ class ExplainIT {
         }
     }
 
+    /** {@code sallyport run} serves explain by the rules in force: after a reload, the new ones. */
+    @Test
+    void theRunningServerExplainsByTheRulesOfItsLastReload() throws Exception {
+        Path work = Files.createDirectories(dir.resolve("run" + COUNTER.incrementAndGet()));
+        int port = SallyportJar.freePort();
+        String head = "listen: [\"127.0.0.1:" + port + "\"]\nhost_keys: [\"" + work.resolve("host_key") + "\"]\n"
+                + "admin:\n  socket: " + work.resolve("admin.sock") + "\n"
+                + "identity:\n  local:\n    users:\n      alice:\n        roles: [ops]\n        keys: [\"" + aliceKey + "\"]\n";
+        Path config = Files.writeString(work.resolve("sallyport.yaml"),
+                head + "policy:\n  roles:\n    ops:\n      allow: [\"10.0.0.0/16:22\"]\n");
+        try (ChildProcess server = SallyportJar.start("run", "-c", config.toString())) {
+            SallyportJar.awaitListening(server, "127.0.0.1", port, TIMEOUT);
+            ChildProcess.Finished before = explain(config, "alice", "10.0.3.17:22");
+            assertThat(field(before, "identity")).as(before.toString()).startsWith("live (");
+            assertThat(field(before, "rule")).isEqualTo("10.0.0.0/16:22 (role ops)");
+
+            Files.writeString(config, head + "policy:\n  roles:\n    ops:\n      allow: [\"10.0.3.0/24:2222\"]\n");
+            ChildProcess.Finished reload = SallyportJar.run("reload", "-c", config.toString());
+            assertThat(reload.exitCode()).as(reload.toString()).isZero();
+
+            ChildProcess.Finished after = explain(config, "alice", "10.0.3.17:22");
+            assertThat(field(after, "identity")).as(after.toString()).startsWith("live (");
+            assertThat(field(after, "decision")).isEqualTo("DENY");
+            assertThat(field(after, "reason")).isEqualTo("no rule of role(s) ops allows 10.0.3.17:22");
+            assertThat(field(explain(config, "alice", "10.0.3.17:2222"), "rule")).isEqualTo("10.0.3.0/24:2222 (role ops)");
+        }
+    }
+
     @Test
     void withNoServerAnsweringExplainDecidesFromTheConfigAloneAndSaysSo() throws Exception {
         Path work = Files.createDirectories(dir.resolve("alone" + COUNTER.incrementAndGet()));
