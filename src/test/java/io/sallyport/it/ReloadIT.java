@@ -277,6 +277,34 @@ class ReloadIT {
         }
     }
 
+    @Test
+    void aReloadThatRemovesAlicesKeyOrAliceHerselfEndsHerLiveSessionAsRevoked() throws Exception {
+        Path otherKey = OpenSsh.keygen(dir, "not-alices");
+        try (Echo a = new Echo(TARGET);
+             Bastion bastion = Bastion.start(local(List.of("ops"), roles("ops", a.rule())))) {
+            List<String> sessions = new ArrayList<>();
+            for (String change : List.of("key replaced", "user removed")) {
+                try (Master alice = new Master(bastion, "alice-" + sessions.size()); Tunnel held = alice.open(a, change)) {
+                    sessions.add(alice.session);
+                    String body = change.equals("key replaced")
+                            ? local("alice", otherKey, List.of("ops"), roles("ops", a.rule()), List.of())
+                            : local("bob", otherKey, List.of("ops"), roles("ops", a.rule()), List.of());
+                    bastion.reloadOk(body);
+
+                    held.awaitEnd();
+                    assertThat(alice.process.awaitExit(TIMEOUT).timedOut()).as("%s: the master connection ended", change).isFalse();
+                    JsonNode terminate = bastion.audit.await("session.terminate",
+                            e -> e.path("session").asText().equals(alice.session));
+                    assertThat(terminate.path("reason").asText()).as(change).isEqualTo("revoked");
+                    bastion.audit.await("session.close", e -> e.path("session").asText().equals(alice.session));
+                }
+                // Alice as she was, for the next change.
+                bastion.reloadOk(local(List.of("ops"), roles("ops", a.rule())));
+            }
+            assertThat(sessions).doesNotHaveDuplicates();
+        }
+    }
+
     // ---- (e) kill --user ends every session of the user --------------------------------------
 
     @Test
@@ -380,13 +408,19 @@ class ReloadIT {
 
     /** Alice as a local user with {@code aliceRoles}, and the policy. */
     private static String local(List<String> aliceRoles, Map<String, List<String>> roles, List<String> deny) {
+        return local("alice", aliceKey, aliceRoles, roles, deny);
+    }
+
+    /** One local user with one key and {@code userRoles}, and the policy. */
+    private static String local(String user, Path key, List<String> userRoles, Map<String, List<String>> roles,
+                                List<String> deny) {
         return String.join("\n",
                 "identity:",
                 "  local:",
                 "    users:",
-                "      alice:",
-                "        roles: [" + String.join(", ", aliceRoles) + "]",
-                "        keys: [\"" + OpenSsh.publicKeyLine(aliceKey) + "\"]",
+                "      " + user + ":",
+                "        roles: [" + String.join(", ", userRoles) + "]",
+                "        keys: [\"" + OpenSsh.publicKeyLine(key) + "\"]",
                 "") + policy(roles, deny);
     }
 
