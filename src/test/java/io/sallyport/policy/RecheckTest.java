@@ -89,6 +89,27 @@ class RecheckTest {
                 "db-1.internal.corp is connected to 10.0.20.5, outside policy.private_networks", Optional.of(literal("10.0.20.5"))));
     }
 
+    /**
+     * A name must resolve into {@code private_networks} whichever rule allows it, so a new request
+     * for the name would be refused; the open tunnel to it must be too, even when an address rule
+     * ({@code allow_public_targets: true}) still covers the address.
+     */
+    @Test
+    void privateNetworksNoLongerHoldingThePinnedAddressCloseANameTunnelAnAddressRuleAllowed() {
+        ForwardingPolicy before = policy(List.of("10.0.0.0/8", "203.0.113.0/24"), List.of(),
+                "partner", List.of("203.0.113.0/24:443"));
+        ForwardingPolicy reloaded = policy(List.of("10.0.0.0/8"), List.of(), "partner", List.of("203.0.113.0/24:443"));
+
+        assertThat(before.recheck(List.of("partner"), "api.partner.example", literal("203.0.113.5"), 443))
+                .isInstanceOf(Decision.Allow.class);
+        assertThat(reloaded.recheck(List.of("partner"), "api.partner.example", literal("203.0.113.5"), 443))
+                .isEqualTo(new Decision.Deny("api.partner.example is connected to 203.0.113.5, outside policy.private_networks",
+                        Optional.of(literal("203.0.113.5"))));
+        assertThat(reloaded.recheck(List.of("partner"), "203.0.113.5", literal("203.0.113.5"), 443))
+                .as("an address literal is judged by the address rules alone, as when it opened")
+                .isInstanceOf(Decision.Allow.class);
+    }
+
     @Test
     void ruleRemovedByAReloadClosesTheTunnelItAllowed() {
         ForwardingPolicy reloaded = policy("admin", List.of("10.0.4.0/24:22"));
