@@ -20,16 +20,24 @@ public final class AdminCommands {
     private final Auditor auditor;
     private final java.util.function.Supplier<ReloadResult> reload;
 
-    /** Without reload (a server assembled without its config file, in tests): {@code reload} is refused. */
+    /** Refused {@code reload}, audited with it: there is no file to re-read, which is not a bad file. */
+    static final String NO_RELOAD = "reload is not available: this server was not started from a config file";
+
+    /**
+     * Without reload (a server assembled without its config file, in tests): {@code reload} is
+     * refused as a command ({@code ok: false}, {@value #NO_RELOAD}), audited with that reason.
+     */
     public AdminCommands(LiveSessions sessions, Auditor auditor) {
-        this(sessions, auditor, () -> ReloadResult.refused("(none)", List.of("this server has no config file to reload")));
+        this.sessions = sessions;
+        this.auditor = auditor;
+        this.reload = null;
     }
 
     /** @param reload re-reads the server's config file; never throws */
     public AdminCommands(LiveSessions sessions, Auditor auditor, java.util.function.Supplier<ReloadResult> reload) {
         this.sessions = sessions;
         this.auditor = auditor;
-        this.reload = reload;
+        this.reload = java.util.Objects.requireNonNull(reload);
     }
 
     /** Who is on the other end of the socket, from {@code SO_PEERCRED}. */
@@ -42,6 +50,9 @@ public final class AdminCommands {
             request = AdminProtocol.parse(line);
         } catch (AdminProtocol.BadRequest e) {
             return refuse(e.command(), caller, "bad request: " + e.getMessage());
+        }
+        if (request instanceof AdminProtocol.Request.Reload && reload == null) {
+            return refuse(request.command(), caller, NO_RELOAD);
         }
         // Audited before it takes effect: the admin.command precedes the session.terminate it causes.
         auditor.emit(new AuditEvent.AdminCommand(request.command(), request.args(), caller.uid(), caller.user(),

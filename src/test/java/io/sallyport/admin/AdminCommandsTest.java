@@ -83,4 +83,24 @@ class AdminCommandsTest {
         assertThat(event.path("command").asText()).isEqualTo("reload");
         assertThat(event.path("reason").asText()).isEqualTo("bad request: unknown field \"config\" for reload");
     }
+
+    /**
+     * A server without a config file (assembled in a test) cannot reload: that is a refused command,
+     * audited with its reason, not a file with problems (which would read "(none) not reloaded").
+     */
+    @Test
+    void withoutAReloadTheCommandIsRefusedWithTheReasonAndAudited() throws Exception {
+        AdminCommands commands = new AdminCommands(sessions, auditor);
+
+        JsonNode r = JSON.readTree(commands.handle("{\"command\":\"reload\"}", ROOT));
+
+        assertThat(r.path("ok").asBoolean()).isFalse();
+        assertThat(r.path("error").asText()).isEqualTo("reload is not available: this server was not started from a config file");
+        JsonNode event = audit.named("admin.command").get(0);
+        assertThat(event.path("command").asText()).isEqualTo("reload");
+        assertThat(event.path("reason").asText()).isEqualTo("reload is not available: this server was not started from a config file");
+        assertThat(audit.named("admin.command")).hasSize(1);
+        assertThat(JSON.readTree(commands.handle("{\"command\":\"sessions\"}", ROOT)).path("ok").asBoolean())
+                .as("the other commands still work").isTrue();
+    }
 }
