@@ -115,4 +115,27 @@ class IamRecheckTest {
                 r -> assertThat(r.reason()).contains("beyond identity.iam.max_staleness 5m"));
         assertThat(world.identities.recheck(bob, bobKey)).isEqualTo(new AuthDecision.Accept(bob));
     }
+
+    @Test
+    void aReloadGetsItsRefreshFromTheRefresherWithoutWaitingForTheSchedule() throws Exception {
+        Identity bob = bob();
+        java.util.concurrent.CountDownLatch refreshed = new java.util.concurrent.CountDownLatch(1);
+        world.identities.onRefresh(refreshed::countDown);
+
+        world.identities.reconfigure(reloaded(SECTION.replace("group_roles: {dba: [db]}", "group_roles: {dba: [ops]}")));
+
+        assertThat(refreshed.await(10, java.util.concurrent.TimeUnit.SECONDS)).as("refreshed on the refresher's thread").isTrue();
+        assertThat(world.identities.recheck(bob, bobKey)).isInstanceOfSatisfying(AuthDecision.Accept.class,
+                a -> assertThat(a.identity().roles()).containsExactly("ops"));
+    }
+
+    @Test
+    void aClosedRefresherIgnoresARefreshRequest() {
+        world.refresher.close();
+        world.iam.resetCalls();
+
+        world.refresher.refreshSoon();
+
+        assertThat(world.iam.calls()).isZero();
+    }
 }
