@@ -140,4 +140,29 @@ class RestartNeededTest {
         assertThat(RestartNeeded.between(parse(RUNNING), next))
                 .containsExactlyInAnyOrder("listen", "admin.socket", "identity.iam.region");
     }
+
+    @Test
+    void spoolAndCloudWatchChangesNeedNoRestartWhileShippingIsOffBeforeAndAfter() throws Exception {
+        String off = RUNNING.replace("    enabled: true\n    region: eu-west-1", "    enabled: false\n    region: eu-west-1");
+        String changed = off.replace("spool_dir: /var/lib/sallyport/spool", "spool_dir: /srv/spool")
+                .replace("spool_max_bytes: 1GiB", "spool_max_bytes: 2GiB")
+                .replace("on_spool_full: refuse_new_sessions", "on_spool_full: drop_oldest")
+                .replace("log_group: /sallyport/audit", "log_group: /sallyport/other");
+
+        assertThat(RestartNeeded.between(parse(off), parse(changed))).isEmpty();
+        assertThat(RestartNeeded.between(parse(off), parse(RUNNING))).as("turning shipping on")
+                .containsExactly("audit.cloudwatch");
+    }
+
+    @Test
+    void iamEndpointAndRegionChangesNeedNoRestartWhileIamIsOffBeforeAndAfter() throws Exception {
+        String off = RUNNING.replace("    enabled: true\n    endpoint", "    enabled: false\n    endpoint");
+        String changed = off.replace("endpoint: \"http://127.0.0.1:4566\"", "endpoint: \"http://127.0.0.1:4567\"")
+                .replace("region: us-east-1", "region: us-west-2");
+
+        assertThat(RestartNeeded.between(parse(off), parse(changed))).isEmpty();
+        assertThat(RestartNeeded.between(parse(off), parse(changed.replace("    enabled: false\n    endpoint", "    enabled: true\n    endpoint"))))
+                .as("turning IAM on, somewhere else").containsExactly("identity.iam.enabled", "identity.iam.endpoint",
+                        "identity.iam.region");
+    }
 }
