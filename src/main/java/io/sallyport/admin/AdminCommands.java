@@ -25,12 +25,18 @@ public final class AdminCommands {
     private final Supplier<Rules> rules;
     private final Explainer explainer = Explainer.live();
 
-    /** Without reload and explain (a server assembled without its config file, in tests): both are refused. */
+    /** Refused {@code reload}, audited with it: there is no file to re-read, which is not a bad file. */
+    static final String NO_RELOAD = "reload is not available: this server was not started from a config file";
+
+    /**
+     * Without reload and explain (a server assembled without its config file, in tests): both are
+     * refused as commands ({@code ok: false}), audited with the reason.
+     */
     public AdminCommands(LiveSessions sessions, Auditor auditor) {
         this(sessions, auditor, noReload());
     }
 
-    /** @param reload re-reads the server's config file; never throws. {@code explain} is refused. */
+    /** @param reload re-reads the server's config file, never throws; null: refused. {@code explain} is refused. */
     public AdminCommands(LiveSessions sessions, Auditor auditor, Supplier<ReloadResult> reload) {
         this(sessions, auditor, reload, () -> null);
     }
@@ -46,9 +52,9 @@ public final class AdminCommands {
         this.rules = rules;
     }
 
-    /** For a server that has no config file to re-read: {@code reload} is refused, saying so. */
+    /** For a server that has no config file to re-read: {@code reload} is refused ({@value #NO_RELOAD}). */
     public static Supplier<ReloadResult> noReload() {
-        return () -> ReloadResult.refused("(none)", List.of("this server has no config file to reload"));
+        return null;
     }
 
     /** Who is on the other end of the socket, from {@code SO_PEERCRED}. */
@@ -64,6 +70,9 @@ public final class AdminCommands {
         }
         if (request instanceof AdminProtocol.Request.Explain e) {
             return explain(e, caller);
+        }
+        if (request instanceof AdminProtocol.Request.Reload && reload == null) {
+            return refuse(request.command(), caller, NO_RELOAD);
         }
         // Audited before it takes effect: the admin.command precedes the session.terminate it causes.
         auditor.emit(new AuditEvent.AdminCommand(request.command(), request.args(), caller.uid(), caller.user(),
