@@ -24,6 +24,7 @@ public final class MetricsCounters implements Consumer<AuditEvent> {
     private final Counter tunnelBytes;
     private final Counter requestsRefused;
     private final Counter quotaRefusals;
+    private final Counter connectionsRefused;
 
     public MetricsCounters(PrometheusRegistry registry) {
         events = Counter.builder().name("sallyport_audit_events_total")
@@ -54,6 +55,9 @@ public final class MetricsCounters implements Consumer<AuditEvent> {
         quotaRefusals = Counter.builder().name("sallyport_quota_refusals_total")
                 .help("Logins, tunnels and connections refused or ended by a quota, by quota").labelNames("quota")
                 .register(registry);
+        connectionsRefused = Counter.builder().name("sallyport_connections_refused_total")
+                .help("Connections closed as accepted, before key exchange (connection.refuse, by its count), by reason")
+                .labelNames("reason").register(registry);
     }
 
     @Override
@@ -79,6 +83,9 @@ public final class MetricsCounters implements Consumer<AuditEvent> {
             tunnelBytes.labelValues("down").inc(c.bytesDown());
         } else if (event instanceof AuditEvent.RequestReject) {
             requestsRefused.inc();
+        } else if (event instanceof AuditEvent.ConnectionRefuse r) {
+            // One event stands for count refusals (summarised per source and minute).
+            connectionsRefused.labelValues(MetricsReason.label(r.reason())).inc(r.count());
         }
     }
 

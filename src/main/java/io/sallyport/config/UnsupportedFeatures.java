@@ -18,8 +18,6 @@ final class UnsupportedFeatures {
     private static final List<Feature> NOT_YET = List.of(
             new Feature(List.of("proxy_protocol", "enabled"), UnsupportedFeatures::isTrue,
                     "the PROXY protocol"),
-            new Feature(List.of("limits", "allow_sources"), UnsupportedFeatures::isNonEmptyList,
-                    "limiting connections to allow_sources"),
             new Feature(List.of("policy", "roles", "*", "from"), UnsupportedFeatures::isNonEmptyList,
                     "a role's from"),
             new Feature(List.of("policy", "roles", "*", "require"), UnsupportedFeatures::isNonEmptyList,
