@@ -25,6 +25,7 @@ public final class MetricsCounters implements Consumer<AuditEvent> {
     private final Counter requestsRefused;
     private final Counter quotaRefusals;
     private final Counter connectionsRefused;
+    private final Counter keyAgeWarnings;
 
     public MetricsCounters(PrometheusRegistry registry) {
         events = Counter.builder().name("sallyport_audit_events_total")
@@ -58,6 +59,8 @@ public final class MetricsCounters implements Consumer<AuditEvent> {
         connectionsRefused = Counter.builder().name("sallyport_connections_refused_total")
                 .help("Connections closed as accepted, before key exchange (connection.refuse, by its count), by reason")
                 .labelNames("reason").register(registry);
+        keyAgeWarnings = Counter.builder().name("sallyport_logins_key_age_warning_total")
+                .help("Logins with a key near identity.max_key_age (auth.accept with key_age_warning)").register(registry);
     }
 
     @Override
@@ -69,6 +72,9 @@ public final class MetricsCounters implements Consumer<AuditEvent> {
             connectionsClosed.inc();
         } else if (event instanceof AuditEvent.AuthAccept a) {
             loginsAccepted.labelValues(a.auth().source().orElse("none")).inc();
+            if (a.keyAgeWarning().isPresent()) {
+                keyAgeWarnings.inc();
+            }
         } else if (event instanceof AuditEvent.AuthReject r) {
             loginsRefused.labelValues(refusal(r.reason())).inc();
         } else if (event instanceof AuditEvent.SessionTerminate t) {

@@ -142,7 +142,13 @@ public sealed interface AuditEvent {
         }
     }
 
-    record AuthAccept(String sessionId, ClientRef client, String user, AuthInfo auth) implements AuditEvent {
+    /** @param keyAgeWarning the plain key is near {@code identity.max_key_age}: when it will be refused */
+    record AuthAccept(String sessionId, ClientRef client, String user, AuthInfo auth, Optional<String> keyAgeWarning)
+            implements AuditEvent {
+        public AuthAccept(String sessionId, ClientRef client, String user, AuthInfo auth) {
+            this(sessionId, client, user, auth, Optional.empty());
+        }
+
         public String name() { return "auth.accept"; }
         public Optional<String> session() { return Optional.of(sessionId); }
 
@@ -151,6 +157,7 @@ public sealed interface AuditEvent {
             m.put("user", user);
             m.put("client", client.json());
             m.put("auth", auth.json());
+            keyAgeWarning.ifPresent(w -> m.put("key_age_warning", w));
             return m;
         }
     }

@@ -21,9 +21,7 @@ final class UnsupportedFeatures {
             new Feature(List.of("policy", "roles", "*", "from"), UnsupportedFeatures::isNonEmptyList,
                     "a role's from"),
             new Feature(List.of("policy", "roles", "*", "require"), UnsupportedFeatures::isNonEmptyList,
-                    "a role's require"),
-            new Feature(List.of("identity", "max_key_age"), n -> !(n instanceof YamlNode.Scalar s && s.isNull()),
-                    "identity.max_key_age"));
+                    "a role's require"));
 
     private UnsupportedFeatures() {}
 

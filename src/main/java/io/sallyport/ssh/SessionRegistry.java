@@ -237,7 +237,8 @@ final class SessionRegistry implements SessionListener, AutoCloseable {
             return;
         }
         int count = counted.getAsInt();
-        auditor.emit(new AuditEvent.AuthAccept(state.id, state.client, login.identity().user(), login.auth()));
+        auditor.emit(new AuditEvent.AuthAccept(state.id, state.client, login.identity().user(), login.auth(),
+                login.keyAgeWarning()));
         if (count > rules.get().config().policy().maxSessionsPerUser()) {
             // Two logins raced past the authenticator's check: the later one goes.
             terminate(state, TerminationReason.MAX_SESSIONS_PER_USER, "too many sessions for this user");
