@@ -2,6 +2,8 @@ package io.sallyport.cli;
 
 import io.sallyport.config.Config;
 import io.sallyport.identity.Identity;
+import io.sallyport.identity.KeyAgeLimit;
+import io.sallyport.identity.KeyDate;
 import io.sallyport.net.IpLiterals;
 import io.sallyport.net.Printable;
 import io.sallyport.net.TargetResolver;
@@ -76,6 +78,7 @@ final class ExplainCommand implements Callable<Integer> {
         }
         List<String> roles = identity.get().roles();
         out.printf("roles:    %s%n", roles.isEmpty() ? "(none)" : Printable.forTerminal(String.join(", ", roles)));
+        printKeyAges(out, v, user);
         Decision d = v.policy().decide(roles, host, port);
         if (d instanceof Decision.Allow allow) {
             out.println("decision: ALLOW");
@@ -89,5 +92,22 @@ final class ExplainCommand implements Callable<Integer> {
         }
         out.flush();
         return Main.OK;
+    }
+
+    /** With {@code identity.max_key_age}: each of the user's keys, and what its age does to a login now. */
+    private static void printKeyAges(PrintWriter out, ServerAssembly.Validated v, String user) {
+        KeyAgeLimit limit = v.logins().keyAge();
+        if (limit.max().isEmpty()) {
+            return;
+        }
+        for (var key : v.local().keysOf(user)) {
+            KeyAgeLimit.Verdict verdict = limit.judge(key.getValue());
+            String what = verdict instanceof KeyAgeLimit.Verdict.Refused r ? "REFUSED: " + r.reason()
+                    : verdict instanceof KeyAgeLimit.Verdict.Near n ? "WARNING: " + n.warning()
+                    : "ok: " + ((KeyDate.Known) key.getValue()).from() + " "
+                            + ((KeyDate.Known) key.getValue()).date().atOffset(java.time.ZoneOffset.UTC).toLocalDate()
+                            + ", within identity.max_key_age";
+            out.printf("key age:  %s %s%n", key.getKey().fingerprint(), Printable.forTerminal(what));
+        }
     }
 }
