@@ -86,6 +86,13 @@ class AllowSourcesIT {
         }
     }
 
+    /** This JVM's open file descriptors: the bastion runs in it. */
+    private static long openFileDescriptors() throws java.io.IOException {
+        try (var fds = Files.list(Path.of("/proc/self/fd"))) {
+            return fds.count();
+        }
+    }
+
     /**
      * ssh saw no identification string: the connection ended while it waited for one. Closed with
      * the client's own identification unread, the kernel answers with a reset, which ssh reports
@@ -110,6 +117,7 @@ class AllowSourcesIT {
                 JsonNode accept = bastion.audit().await("auth.accept", e -> true);
                 assertThat(accept.path("client").path("ip").asText()).isEqualTo("127.0.0.5");
 
+                long fdsBefore = openFileDescriptors();
                 for (int i = 0; i < 20; i++) {
                     OpenSsh.Result r = ssh.run(List.of("-b", "127.0.0.6", "-N", "alice"), TIMEOUT);
                     assertClosedBeforeKeyExchange(r);
@@ -121,6 +129,8 @@ class AllowSourcesIT {
                 assertThat(refused.path("count").asLong()).isEqualTo(1);
                 assertThat(refused.has("session")).isFalse();
                 assertThat(bastion.audit().named("connection.refuse")).as(bastion.audit().dump()).hasSize(1);
+                // each refused socket was closed, none left behind for the garbage collector
+                assertThat(openFileDescriptors()).isLessThan(fdsBefore + 10);
                 assertThat(bastion.audit().named("session.open")).as("no session for a refused source")
                         .allMatch(e -> e.path("client").path("ip").asText().equals("127.0.0.5"));
             } finally {
