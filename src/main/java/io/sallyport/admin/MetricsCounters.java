@@ -26,6 +26,8 @@ public final class MetricsCounters implements Consumer<AuditEvent> {
     private final Counter quotaRefusals;
     private final Counter tunnelsClosedByPolicy;
     private final Counter reloads;
+    private final Counter connectionsRefused;
+    private final Counter keyAgeWarnings;
 
     public MetricsCounters(PrometheusRegistry registry) {
         events = Counter.builder().name("sallyport_audit_events_total")
@@ -62,6 +64,11 @@ public final class MetricsCounters implements Consumer<AuditEvent> {
         reloads = Counter.builder().name("sallyport_config_reloads_total")
                 .help("Reloads of the config, the revocation file and the host certificate (config.reload), by trigger"
                         + " and result").labelNames("trigger", "result").register(registry);
+        connectionsRefused = Counter.builder().name("sallyport_connections_refused_total")
+                .help("Connections closed as accepted, before key exchange (connection.refuse, by its count), by reason")
+                .labelNames("reason").register(registry);
+        keyAgeWarnings = Counter.builder().name("sallyport_logins_key_age_warning_total")
+                .help("Logins with a key near identity.max_key_age (auth.accept with key_age_warning)").register(registry);
     }
 
     @Override
@@ -73,6 +80,9 @@ public final class MetricsCounters implements Consumer<AuditEvent> {
             connectionsClosed.inc();
         } else if (event instanceof AuditEvent.AuthAccept a) {
             loginsAccepted.labelValues(a.auth().source().orElse("none")).inc();
+            if (a.keyAgeWarning().isPresent()) {
+                keyAgeWarnings.inc();
+            }
         } else if (event instanceof AuditEvent.AuthReject r) {
             loginsRefused.labelValues(refusal(r.reason())).inc();
         } else if (event instanceof AuditEvent.SessionTerminate t) {
@@ -91,6 +101,9 @@ public final class MetricsCounters implements Consumer<AuditEvent> {
             reloads.labelValues(r.trigger(), r.applied() ? "applied" : "refused").inc();
         } else if (event instanceof AuditEvent.RequestReject) {
             requestsRefused.inc();
+        } else if (event instanceof AuditEvent.ConnectionRefuse r) {
+            // One event stands for count refusals (summarised per source and minute).
+            connectionsRefused.labelValues(MetricsReason.label(r.reason())).inc(r.count());
         }
     }
 

@@ -23,10 +23,11 @@ public final class MetricsReason {
     /**
      * Reasons that are names themselves: every reason the server ends a session for (taken from
      * {@link TerminationReason}, so a new one is never labelled {@code other}), and
-     * {@code login_grace_time}, a reason of {@code session.close} only.
+     * {@code login_grace_time}, a reason of {@code session.close} only, and {@code max_key_age}, a
+     * login refused for its key's age ({@code identity.max_key_age}).
      */
     private static final Set<String> NAMES = Stream.concat(
-                    Arrays.stream(TerminationReason.values()).map(TerminationReason::wireName), Stream.of("login_grace_time"))
+                    Arrays.stream(TerminationReason.values()).map(TerminationReason::wireName), Stream.of("login_grace_time", "max_key_age"))
             .collect(Collectors.toUnmodifiableSet());
 
     private record Phrase(String prefix, String label) {}

@@ -118,7 +118,37 @@ public sealed interface AuditEvent {
         }
     }
 
-    record AuthAccept(String sessionId, ClientRef client, String user, AuthInfo auth) implements AuditEvent {
+    /**
+     * Connections closed as they were accepted, before any SSH byte was sent: no session, so no
+     * {@code session} id. One event stands for {@code count} refusals from one source, so a scan
+     * cannot flood the trail (docs/audit-events.md has the rule).
+     *
+     * @param client the connection the event was written for, or the last one counted
+     * @param source the source counted by: the address, an IPv6 /64, or {@code *} for sources counted
+     *               together once too many were tracked at once
+     * @param reason {@code allow_sources}
+     * @param count  refused connections this event stands for (1 or more)
+     */
+    record ConnectionRefuse(ClientRef client, String source, String reason, long count) implements AuditEvent {
+        public String name() { return "connection.refuse"; }
+
+        public Map<String, Object> fields() {
+            Map<String, Object> m = new LinkedHashMap<>();
+            m.put("client", client.json());
+            m.put("source", source);
+            m.put("reason", reason);
+            m.put("count", count);
+            return m;
+        }
+    }
+
+    /** @param keyAgeWarning the plain key is near {@code identity.max_key_age}: when it will be refused */
+    record AuthAccept(String sessionId, ClientRef client, String user, AuthInfo auth, Optional<String> keyAgeWarning)
+            implements AuditEvent {
+        public AuthAccept(String sessionId, ClientRef client, String user, AuthInfo auth) {
+            this(sessionId, client, user, auth, Optional.empty());
+        }
+
         public String name() { return "auth.accept"; }
         public Optional<String> session() { return Optional.of(sessionId); }
 
@@ -127,6 +157,7 @@ public sealed interface AuditEvent {
             m.put("user", user);
             m.put("client", client.json());
             m.put("auth", auth.json());
+            keyAgeWarning.ifPresent(w -> m.put("key_age_warning", w));
             return m;
         }
     }

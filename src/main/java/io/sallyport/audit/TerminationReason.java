@@ -16,7 +16,9 @@ public enum TerminationReason {
     MAX_UNAUTHENTICATED("max_unauthenticated"),
     MAX_UNAUTHENTICATED_PER_SOURCE("max_unauthenticated_per_source"),
     AUTH_PENALTY("auth_penalty"),
-    NOAUTH_PENALTY("noauth_penalty");
+    NOAUTH_PENALTY("noauth_penalty"),
+    /** A reload left the session's client address outside {@code limits.allow_sources}. */
+    ALLOW_SOURCES("allow_sources");
 
     private final String wireName;
 

@@ -9,6 +9,8 @@ import io.sallyport.identity.Identity;
 import io.sallyport.identity.IdentitySource;
 import io.sallyport.identity.KeyPolicy;
 import io.sallyport.identity.Logins;
+import io.sallyport.identity.KeyAgeLimit;
+import io.sallyport.identity.KeyDate;
 import io.sallyport.net.IpLiterals;
 import io.sallyport.net.Printable;
 import io.sallyport.net.TargetResolver;
@@ -49,6 +51,9 @@ final class ExplainCommand implements Callable<Integer> {
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
 
+    /** The config, when no server answered and explain read it alone (its local keys' ages are shown). */
+    private ServerAssembly.Validated configAlone;
+
     @Override
     public Integer call() throws Exception {
         AdminProtocol.Request.Explain question = question();
@@ -63,6 +68,10 @@ final class ExplainCommand implements Callable<Integer> {
             identityLine = "config only (no running server answered on " + socketPath + ")";
         }
         print(spec.commandLine().getOut(), answer, identityLine);
+        if (configAlone != null) {
+            printKeyAges(spec.commandLine().getOut(), configAlone, question.user());
+            spec.commandLine().getOut().flush();
+        }
         return Main.OK;
     }
 
@@ -90,6 +99,7 @@ final class ExplainCommand implements Callable<Integer> {
     private Explanation fromConfigAlone(AdminProtocol.Request.Explain question) throws Exception {
         Config c = ServerAssembly.load(admin.config);
         ServerAssembly.Validated v = ServerAssembly.validate(c, TargetResolver.system());
+        configAlone = v;
         Logins local = new Logins(new KeyPolicy(c.policy().minRsaBits()), List.<IdentitySource>of(v.local()));
         return Explainer.configOnly().explain(new Rules(c, local, v.policy()), question);
     }
@@ -121,5 +131,22 @@ final class ExplainCommand implements Callable<Integer> {
             out.printf("note:     %s%n", Printable.forTerminal(note));
         }
         out.flush();
+    }
+
+    /** With {@code identity.max_key_age}: each of the user's keys, and what its age does to a login now. */
+    private static void printKeyAges(PrintWriter out, ServerAssembly.Validated v, String user) {
+        KeyAgeLimit limit = v.logins().keyAge();
+        if (limit.max().isEmpty()) {
+            return;
+        }
+        for (var key : v.local().keysOf(user)) {
+            KeyAgeLimit.Verdict verdict = limit.judge(key.getValue());
+            String what = verdict instanceof KeyAgeLimit.Verdict.Refused r ? "REFUSED: " + r.reason()
+                    : verdict instanceof KeyAgeLimit.Verdict.Near n ? "WARNING: " + n.warning()
+                    : "ok: " + ((KeyDate.Known) key.getValue()).from() + " "
+                            + ((KeyDate.Known) key.getValue()).date().atOffset(java.time.ZoneOffset.UTC).toLocalDate()
+                            + ", within identity.max_key_age";
+            out.printf("key age:  %s %s%n", key.getKey().fingerprint(), Printable.forTerminal(what));
+        }
     }
 }

@@ -137,7 +137,8 @@ public final class ServerAssembly {
         Config.Certificates certs = config.identity().certificates();
         CertificateVerifier verifier = new CertificateVerifier(parts.authorities(), certs.maxValidity(), certs.clockSkew(),
                 keyPolicy, revocations, Clock.systemUTC());
-        Logins logins = new Logins(keyPolicy, sources, verifier, revocations);
+        Logins logins = new Logins(keyPolicy, sources, verifier, revocations,
+                new io.sallyport.identity.KeyAgeLimit(config.identity().maxKeyAge(), Clock.systemUTC()));
         return new Validated(config, logins, policy, local, revoked, iam);
     }
 

@@ -49,6 +49,7 @@ public final class EffectiveConfig {
 
         Config.Limits l = c.limits();
         heading("Limits");
+        row(1, "allow sources", l.allowSources().isEmpty() ? "anywhere" : join(l.allowSources()) + " (others closed at accept)");
         row(1, "max unauthenticated", l.maxUnauthenticated() + ", " + l.maxUnauthenticatedPerSource() + " per source");
         row(1, "login grace time", duration(l.loginGraceTime()));
         row(1, "max auth attempts", String.valueOf(l.maxAuthAttempts()));
@@ -103,6 +104,7 @@ public final class EffectiveConfig {
         }
         // The revocation list applies to plain keys too (as OpenSSH's RevokedKeys does).
         row(1, "revoked keys", certs.revoked().map(r -> r.value().toString()).orElse("none"));
+        row(1, "max key age", id.maxKeyAge().map(a -> duration(a) + " (plain keys; undated keys refused)").orElse("none"));
     }
 
     private void writePolicy(Config.Policy p) {

@@ -5,10 +5,18 @@ import java.util.Optional;
 /** What an identity source says about one (user, key) pair. */
 public sealed interface AuthDecision {
 
-    /** @param certificate the certificate the login was made with, when it was one */
-    record Accept(Identity identity, Optional<CertificateLogin> certificate) implements AuthDecision {
+    /**
+     * @param certificate   the certificate the login was made with, when it was one
+     * @param keyAgeWarning the plain key is near {@code identity.max_key_age} ({@link KeyAgeLimit})
+     */
+    record Accept(Identity identity, Optional<CertificateLogin> certificate, Optional<String> keyAgeWarning)
+            implements AuthDecision {
         public Accept(Identity identity) {
             this(identity, Optional.empty());
+        }
+
+        public Accept(Identity identity, Optional<CertificateLogin> certificate) {
+            this(identity, certificate, Optional.empty());
         }
     }
 

@@ -19,6 +19,14 @@ public interface IdentitySource {
         return authenticate(who.user(), key);
     }
 
+    /**
+     * When {@code key}, which this source accepts for {@code who}, was put in place: what
+     * {@code identity.max_key_age} measures its age from. Answers from memory, like the rest.
+     */
+    default KeyDate keyDate(Identity who, SshPublicKey key) {
+        return new KeyDate.Unknown("this identity source records no key dates");
+    }
+
     /** The identity {@code user} would have after logging in with one of their keys, for {@code explain}. */
     default java.util.Optional<Identity> lookup(String user) {
         return java.util.Optional.empty();

@@ -16,6 +16,7 @@ public final class Logins {
     private final List<IdentitySource> sources;
     private final CertificateVerifier certificates;
     private final Supplier<RevocationList> revoked;
+    private final KeyAgeLimit keyAge;
 
     /** Plain keys only: every certificate is refused and nothing is revoked. */
     public Logins(KeyPolicy keyPolicy, List<IdentitySource> sources) {
@@ -25,10 +26,40 @@ public final class Logins {
     /** @param revoked the revocation list in force ({@code identity.certificates.revoked}); it applies to plain keys too, as OpenSSH's RevokedKeys does */
     public Logins(KeyPolicy keyPolicy, List<IdentitySource> sources, CertificateVerifier certificates,
                   Supplier<RevocationList> revoked) {
+        this(keyPolicy, sources, certificates, revoked, KeyAgeLimit.none());
+    }
+
+    /** @param keyAge {@code identity.max_key_age}, applied to plain keys only */
+    public Logins(KeyPolicy keyPolicy, List<IdentitySource> sources, CertificateVerifier certificates,
+                  Supplier<RevocationList> revoked, KeyAgeLimit keyAge) {
         this.keyPolicy = keyPolicy;
         this.sources = List.copyOf(sources);
         this.certificates = certificates;
         this.revoked = revoked;
+        this.keyAge = keyAge;
+    }
+
+    /** {@code identity.max_key_age} as these logins apply it (for {@code explain}). */
+    public KeyAgeLimit keyAge() {
+        return keyAge;
+    }
+
+    /**
+     * A plain key the source accepted, held to {@code identity.max_key_age}: refused when too old
+     * or of unknown age, accepted with a warning when near the limit.
+     */
+    private AuthDecision aged(IdentitySource source, AuthDecision decision, SshPublicKey key) {
+        if (!(decision instanceof AuthDecision.Accept accept) || keyAge.max().isEmpty()) {
+            return decision;
+        }
+        KeyAgeLimit.Verdict v = keyAge.judge(source.keyDate(accept.identity(), key));
+        if (v instanceof KeyAgeLimit.Verdict.Refused r) {
+            return new AuthDecision.Reject(r.reason());
+        }
+        if (v instanceof KeyAgeLimit.Verdict.Near n) {
+            return new AuthDecision.Accept(accept.identity(), accept.certificate(), Optional.of(n.warning()));
+        }
+        return decision;
     }
 
     public AuthDecision authenticate(String user, SshPublicKey key) {
@@ -46,7 +77,7 @@ public final class Logins {
         for (IdentitySource source : sources) {
             AuthDecision d = source.authenticate(user, key);
             if (!(d instanceof AuthDecision.UnknownUser)) {
-                return d;
+                return aged(source, d, key);
             }
         }
         return new AuthDecision.Reject("unknown user");
@@ -72,7 +103,7 @@ public final class Logins {
         for (IdentitySource source : sources) {
             AuthDecision d = source.recheck(who, presented);
             if (!(d instanceof AuthDecision.UnknownUser)) {
-                return d;
+                return aged(source, d, presented);
             }
         }
         return new AuthDecision.Reject("unknown user");

@@ -175,7 +175,8 @@ final class BastionAuthenticator implements PublickeyAuthenticator {
                     "max_sessions_per_user: " + identity.user() + " already has " + maxSessionsPerUser + " sessions");
             return Optional.empty();
         }
-        return Optional.of(new SessionState.PendingLogin(identity, info, wire, accept.certificate().map(CertificateLogin::endsAt)));
+        return Optional.of(new SessionState.PendingLogin(identity, info, wire, accept.certificate().map(CertificateLogin::endsAt),
+                accept.keyAgeWarning()));
     }
 
     private void reject(SessionState state, String user, Optional<AuditEvent.AuthInfo> info, String reason) {

@@ -122,6 +122,7 @@ public final class BastionServer implements AutoCloseable {
         server.setKeyPairProvider(KeyPairProvider.wrap(hostKeys));
         hostCertificate.ifPresent(server::setHostKeyCertificateProvider);
         server.addSessionListener(registry);
+        server.setSessionFactory(new SourceGate(server, registry));
 
         loginLimits(server, config.limits());
         // Idle time is enforced by SessionRegistry, which sees tunnel bytes in both directions;

@@ -45,6 +45,16 @@ final class Refusals implements AutoCloseable {
         }
     }
 
+    /** Runs {@code task} on the refusal thread; false, and nothing run, when its queue is full. Never waits. */
+    boolean offer(Runnable task) {
+        try {
+            executor.execute(task);
+            return true;
+        } catch (RejectedExecutionException e) {
+            return false;
+        }
+    }
+
     /** Refusals closed at once because the queue was full, since the start. */
     long summarised() {
         return summarised.get();

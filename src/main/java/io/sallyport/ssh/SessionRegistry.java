@@ -1,6 +1,8 @@
 package io.sallyport.ssh;
 
+import io.sallyport.admission.AllowedSources;
 import io.sallyport.admission.PreAuthSlots;
+import io.sallyport.admission.RefusalDigest;
 import io.sallyport.admission.Source;
 import io.sallyport.admission.SourceBlocks;
 import io.sallyport.admission.SourcePenalties;
@@ -61,6 +63,10 @@ final class SessionRegistry implements SessionListener, AutoCloseable {
     private final SourceBlocks sources;
     private final SourcePenalties penalties;
     private final PreAuthSlots<SessionState> preAuth;
+    /** {@code limits.allow_sources}, judged as each connection is accepted. */
+    private final AllowedSources allowed;
+    /** Refusals at accept, summarised per source and minute for the audit. */
+    private final RefusalDigest refusedAtAccept = new RefusalDigest(RefusalDigest.MAX_SOURCES, RefusalDigest.WINDOW, System::nanoTime);
     private final ScheduledExecutorService timer;
     /**
      * Ends refused connections (caps, penalties, displacement), apart from {@link #timer}, so a
@@ -83,6 +89,7 @@ final class SessionRegistry implements SessionListener, AutoCloseable {
         this.penalties = new SourcePenalties(limits.maxAuthAttempts(), limits.authFailurePenalty(), limits.noauthPenalty(),
                 MAX_TRACKED_SOURCES, System::nanoTime);
         this.preAuth = new PreAuthSlots<>(limits.maxUnauthenticated(), limits.maxUnauthenticatedPerSource());
+        this.allowed = new AllowedSources(limits.allowSources());
         this.timer = Executors.newSingleThreadScheduledExecutor(r -> {
             Thread t = new Thread(r, "sallyport-session-timer");
             t.setDaemon(true);
@@ -132,6 +139,40 @@ final class SessionRegistry implements SessionListener, AutoCloseable {
         } finally {
             shutdownGate.readLock().unlock();
         }
+    }
+
+    /**
+     * Whether a connection just accepted from {@code remote} may become a session: false when its
+     * address is outside {@code limits.allow_sources}; the caller then closes it before any SSH byte
+     * is sent. Each refusal is counted and audited as {@code connection.refuse}, at most once per
+     * source and minute ({@link RefusalDigest}). Called on an I/O thread: never waits (the audit is
+     * written on the refusal thread).
+     */
+    boolean admitsConnection(SocketAddress remote) {
+        if (!allowed.restricts()) {
+            return true;
+        }
+        if (!(remote instanceof InetSocketAddress a) || a.getAddress() == null) {
+            return false; // not an IP peer (never with NIO2 TCP): no address to allow, fail closed
+        }
+        if (allowed.allows(a.getAddress())) {
+            return true;
+        }
+        AuditEvent.ClientRef client = clientRef(remote);
+        refusedAtAccept.refused(sources.of(a.getAddress()).block(), client.ip(), client.port()).ifPresent(this::auditRefusals);
+        return false;
+    }
+
+    private void auditRefusals(RefusalDigest.Line line) {
+        AuditEvent.ConnectionRefuse event = refusalEvent(line);
+        if (!refusals.offer(() -> auditor.emit(event))) {
+            refusedAtAccept.unreported(line); // the queue is full: its count goes with the next line
+        }
+    }
+
+    private static AuditEvent.ConnectionRefuse refusalEvent(RefusalDigest.Line line) {
+        return new AuditEvent.ConnectionRefuse(new AuditEvent.ClientRef(line.ip(), line.port()), line.source(),
+                TerminationReason.ALLOW_SOURCES.wireName(), line.count());
     }
 
     private void admit(Session session) {
@@ -197,7 +238,8 @@ final class SessionRegistry implements SessionListener, AutoCloseable {
             return;
         }
         int count = counted.getAsInt();
-        auditor.emit(new AuditEvent.AuthAccept(state.id, state.client, login.identity().user(), login.auth()));
+        auditor.emit(new AuditEvent.AuthAccept(state.id, state.client, login.identity().user(), login.auth(),
+                login.keyAgeWarning()));
         if (count > rules.get().config().policy().maxSessionsPerUser()) {
             // Two logins raced past the authenticator's check: the later one goes.
             terminate(state, TerminationReason.MAX_SESSIONS_PER_USER, "too many sessions for this user");
@@ -368,6 +410,7 @@ final class SessionRegistry implements SessionListener, AutoCloseable {
         preAuth.resize(limits.maxUnauthenticated(), limits.maxUnauthenticatedPerSource());
         penalties.retune(limits.maxAuthAttempts(), limits.authFailurePenalty(), limits.noauthPenalty());
         sources.exempt(limits.penaltyExempt());
+        allowed.replace(limits.allowSources());
     }
 
     /** What one pass of {@link #reconsider} did. */
@@ -389,6 +432,14 @@ final class SessionRegistry implements SessionListener, AutoCloseable {
     Reconsidered reconsider(Rules now, String cause) {
         int ended = 0;
         int closed = 0;
+        AllowedSources from = new AllowedSources(now.config().limits().allowSources());
+        for (SessionState s : live.values()) {
+            if (!s.terminated.get() && !fromAllowed(from, s)) {
+                log.info("ending session {} after {}: client {} is outside limits.allow_sources", s.id, cause, s.client.ip());
+                terminate(s, TerminationReason.ALLOW_SOURCES, "your address is no longer allowed");
+                ended++;
+            }
+        }
         for (SessionState s : live.values()) {
             io.sallyport.identity.Identity who = s.identity;
             SshPublicKey key = s.loginKey;
@@ -428,6 +479,10 @@ final class SessionRegistry implements SessionListener, AutoCloseable {
             s.hadAccess = hasAccess;
         }
         return new Reconsidered(ended, closed);
+    }
+
+    private static boolean fromAllowed(AllowedSources from, SessionState s) {
+        return io.sallyport.net.IpLiterals.parse(s.client.ip()).map(from::allows).orElse(!from.restricts());
     }
 
     /**
@@ -478,6 +533,7 @@ final class SessionRegistry implements SessionListener, AutoCloseable {
                 }
             }
             penalties.sweep();
+            refusedAtAccept.sweep().forEach(this::auditRefusals);
             long summarised = refusals.summarised();
             if (summarised != summarisedReported) {
                 log.warn("{} refused connections closed at once, the refusal queue being full; each one's session.close"
@@ -509,5 +565,9 @@ final class SessionRegistry implements SessionListener, AutoCloseable {
     public void close() {
         timer.shutdownNow();
         refusals.close();
+        // Refusals counted but not yet reported: written now, so the trail's counts add up.
+        for (RefusalDigest.Line line : refusedAtAccept.flush()) {
+            auditor.emit(refusalEvent(line));
+        }
     }
 }

@@ -95,7 +95,12 @@ final class SessionState {
      * @param key    the key or certificate offered, in wire form
      * @param endsAt for a certificate, when a session made with it must end
      */
-    record PendingLogin(Identity identity, AuditEvent.AuthInfo auth, SshPublicKey key, Optional<Instant> endsAt) {}
+    record PendingLogin(Identity identity, AuditEvent.AuthInfo auth, SshPublicKey key, Optional<Instant> endsAt,
+                        Optional<String> keyAgeWarning) {
+        PendingLogin(Identity identity, AuditEvent.AuthInfo auth, SshPublicKey key, Optional<Instant> endsAt) {
+            this(identity, auth, key, endsAt, Optional.empty());
+        }
+    }
 
     SessionState(ServerSession session, AuditEvent.ClientRef client, int serverPort) {
         this.session = session;

@@ -112,6 +112,22 @@ class MetricsEndpointTest {
     }
 
     @Test
+    void summarisedRefusalsAtAcceptCountEveryConnectionAndKeyAgeWarningsAreCounted() throws Exception {
+        AuditEvent.ClientRef scanner = new AuditEvent.ClientRef("198.51.100.7", 40000);
+        auditor.emit(new AuditEvent.ConnectionRefuse(scanner, "198.51.100.7", "allow_sources", 1));
+        auditor.emit(new AuditEvent.ConnectionRefuse(scanner, "198.51.100.7", "allow_sources", 19));
+        AuditEvent.AuthInfo key = new AuditEvent.AuthInfo("publickey", Optional.of("iam"), "ssh-rsa", "SHA256:x",
+                Optional.empty(), List.of());
+        auditor.emit(new AuditEvent.AuthAccept("s1", scanner, "nina", key, Optional.of("key dated 2026-09-01 is 85d old")));
+        auditor.emit(new AuditEvent.AuthReject("s2", scanner, "olga", Optional.of(key), "max_key_age: key dated 2026-01-01"));
+
+        assertThat(send("GET", "/metrics").body())
+                .contains("sallyport_connections_refused_total{reason=\"allow_sources\"} 20.0")
+                .contains("sallyport_logins_key_age_warning_total 1.0")
+                .contains("sallyport_logins_refused_total{reason=\"max_key_age\"} 1.0");
+    }
+
+    @Test
     void onlyGetOnTwoPathsIsServed() throws Exception {
         assertThat(send("GET", "/").statusCode()).isEqualTo(404);
         assertThat(send("GET", "/metricsx").statusCode()).isEqualTo(404);

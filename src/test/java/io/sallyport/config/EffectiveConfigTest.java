@@ -19,6 +19,21 @@ class EffectiveConfigTest {
     }
 
     @Test
+    void summaryShowsAllowSourcesAndMaxKeyAge() throws Exception {
+        assertThat(EffectiveConfig.render(parse("")))
+                .containsPattern("(?m)^  allow sources +anywhere$").containsPattern("(?m)^  max key age +none$");
+        String text = EffectiveConfig.render(parse("""
+                identity:
+                  max_key_age: 90d
+                limits:
+                  allow_sources: [203.0.113.0/24]
+                """));
+
+        assertThat(text).containsPattern("(?m)^  allow sources +203.0.113.0/24 \\(others closed at accept\\)$");
+        assertThat(text).contains("max key age").contains("(plain keys; undated keys refused)");
+    }
+
+    @Test
     void summaryShowsRolesWithRulesAsWrittenAndUsersWithKeyCountsButNoKeys() throws Exception {
         String text = EffectiveConfig.render(parse("""
                 listen: ["0.0.0.0:22", "[::]:22"]

@@ -29,4 +29,13 @@ class UnsupportedFeaturesTest {
     void theSameFeaturesSwitchedOffAreAccepted(String yaml) throws Exception {
         assertThat(parse(yaml.replace("\\n", "\n"))).isNotNull();
     }
+
+    @ParameterizedTest(name = "{0}")
+    @CsvSource(delimiter = '|', value = {
+        "limits:\\n  allow_sources: [203.0.113.0/24]\\n",
+        "identity:\\n  max_key_age: 90d\\n",
+    })
+    void enforcedFeaturesAreAccepted(String yaml) throws Exception {
+        assertThat(parse(yaml.replace("\\n", "\n"))).isNotNull();
+    }
 }

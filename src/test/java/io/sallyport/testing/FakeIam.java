@@ -184,6 +184,14 @@ public final class FakeIam implements AutoCloseable {
         }
 
         public String uploadKey(String publicKeyLine, String status) {
+            return uploadKey(publicKeyLine, status, Instant.now());
+        }
+
+        /**
+         * UploadSSHPublicKey as it happened at {@code uploaded} (IAM's {@code UploadDate}, served to
+         * the SDK as IAM writes it: ISO 8601 UTC to the second, {@code 2026-09-01T08:15:30Z}).
+         */
+        public String uploadKey(String publicKeyLine, String status, Instant uploaded) {
             String[] f = publicKeyLine.trim().split("\\s+");
             if (!f[0].equals("ssh-rsa")) {
                 // IAM's own rule, kept here so a test cannot build a world IAM would not allow.
@@ -194,7 +202,7 @@ public final class FakeIam implements AutoCloseable {
                     throw new IllegalStateException("IAM allows 5 SSH public keys per user");
                 }
                 String id = "APKA" + randomId(16);
-                keys.put(id, new Key(id, f[0] + " " + f[1], status, Instant.now().truncatedTo(ChronoUnit.SECONDS)));
+                keys.put(id, new Key(id, f[0] + " " + f[1], status, uploaded.truncatedTo(ChronoUnit.SECONDS)));
                 return id;
             }
         }

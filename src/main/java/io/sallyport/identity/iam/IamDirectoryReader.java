@@ -1,6 +1,7 @@
 package io.sallyport.identity.iam;
 
 import io.sallyport.aws.AwsErrors;
+import io.sallyport.identity.KeyDate;
 import io.sallyport.identity.SshPublicKey;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -107,7 +108,10 @@ final class IamDirectoryReader {
 
     /** One allowed user as read, before the keys IAM withdrew anywhere are applied to their tags. */
     private record Draft(UserDetail user, List<String> roles, Map<SshPublicKey, IamUser.KeyState> apiKeys,
-                         List<Map.Entry<String, SshPublicKey>> tagKeys) {}
+                         List<TagKey> tagKeys) {}
+
+    /** A key line held in a key tag, with the date its comment gives. */
+    private record TagKey(String tag, SshPublicKey key, KeyDate date) {}
 
     private IamSnapshot read(Instant asOf, Map<CachedKey, SshPublicKey> fetched, Progress step) throws InterruptedException {
         List<UserDetail> users = listUsers(step);
@@ -160,12 +164,15 @@ final class IamDirectoryReader {
                     }
                 }
                 fetched.put(ref, body);
-                apiKeys.putIfAbsent(body, new IamUser.KeyState(origin, status == null ? "Unknown" : status));
+                KeyDate uploaded = meta.uploadDate() == null ? new KeyDate.Unknown("IAM gave no UploadDate for " + origin)
+                        : new KeyDate.Known(meta.uploadDate(), "IAM UploadDate of " + meta.sshPublicKeyId());
+                apiKeys.putIfAbsent(body, new IamUser.KeyState(origin, status == null ? "Unknown" : status, uploaded));
             }
-            List<Map.Entry<String, SshPublicKey>> tagKeys = new ArrayList<>();
+            List<TagKey> tagKeys = new ArrayList<>();
             for (Map.Entry<String, String> tag : rules.keyTags(tags)) {
                 try {
-                    tagKeys.add(Map.entry(tag.getKey(), SshPublicKey.parseLine(tag.getValue())));
+                    tagKeys.add(new TagKey(tag.getKey(), SshPublicKey.parseLine(tag.getValue()),
+                            KeyDate.ofKeyLine(tag.getValue(), "tag " + tag.getKey())));
                 } catch (IllegalArgumentException bad) {
                     problems.add("IAM user " + u.userName() + ": tag " + tag.getKey() + " is not a public key line: " + bad.getMessage());
                 }
@@ -177,15 +184,15 @@ final class IamDirectoryReader {
         int activeKeys = 0;
         for (Draft d : drafts) {
             Map<SshPublicKey, IamUser.KeyState> keys = new LinkedHashMap<>(d.apiKeys());
-            for (Map.Entry<String, SshPublicKey> tag : d.tagKeys()) {
-                SshPublicKey key = tag.getValue();
+            for (TagKey tag : d.tagKeys()) {
+                SshPublicKey key = tag.key();
                 if (keys.containsKey(key)) {
                     continue; // the user's own API key decides, Active or not
                 }
                 IamUser.KeyState off = withdrawn.get(key);
                 // A tag never revives a key IAM lists as Inactive or Expired, whoever it is listed for.
-                keys.put(key, off != null ? new IamUser.KeyState("tag " + tag.getKey() + ", withdrawn as " + off.origin(), off.status())
-                        : new IamUser.KeyState("tag " + tag.getKey(), "Active"));
+                keys.put(key, off != null ? new IamUser.KeyState("tag " + tag.tag() + ", withdrawn as " + off.origin(), off.status())
+                        : new IamUser.KeyState("tag " + tag.tag(), "Active", tag.date()));
             }
             activeKeys += (int) keys.values().stream().filter(IamUser.KeyState::active).count();
             UserDetail u = d.user();

@@ -97,6 +97,18 @@ public final class IamIdentities implements RevokingSource {
         return snapshot == null ? new AuthDecision.UnknownUser() : decide(snapshot, who.user(), key);
     }
 
+    /**
+     * From the snapshot in use: IAM's {@code UploadDate} for a key of the SSH public key API, the
+     * {@code date=} of its comment for a key tag (docs/access-policy.md, "Key age").
+     */
+    @Override
+    public io.sallyport.identity.KeyDate keyDate(Identity who, SshPublicKey key) {
+        IamSnapshot snapshot = state.snapshot();
+        return Optional.ofNullable(snapshot).flatMap(s -> s.user(who.user())).flatMap(u -> u.key(key))
+                .map(IamUser.KeyState::date)
+                .orElseGet(() -> new io.sallyport.identity.KeyDate.Unknown("IAM no longer lists the key for " + who.user()));
+    }
+
     private static AuthDecision decide(IamSnapshot snapshot, String user, SshPublicKey key) {
         Optional<IamUser> found = snapshot.user(user);
         if (found.isEmpty()) {

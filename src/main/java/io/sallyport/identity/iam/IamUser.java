@@ -23,8 +23,13 @@ record IamUser(String name, String arn, List<String> roles, Map<SshPublicKey, Ke
     /**
      * @param origin {@code IAM SSH public key APKA...} or {@code tag sallyport:ssh-key-2}
      * @param status {@code Active}, {@code Inactive} or {@code Expired}; tag keys are {@code Active}
+     * @param date   when the key was put in place: IAM's {@code UploadDate}, or the tag's {@code date=}
      */
-    record KeyState(String origin, String status) {
+    record KeyState(String origin, String status, io.sallyport.identity.KeyDate date) {
+        KeyState(String origin, String status) {
+            this(origin, status, new io.sallyport.identity.KeyDate.Unknown(origin + " has no date"));
+        }
+
         boolean active() {
             return status.equals("Active");
         }
