@@ -20,10 +20,6 @@ final class UnsupportedFeatures {
                     "the PROXY protocol"),
             new Feature(List.of("limits", "allow_sources"), UnsupportedFeatures::isNonEmptyList,
                     "limiting connections to allow_sources"),
-            new Feature(List.of("policy", "roles", "*", "from"), UnsupportedFeatures::isNonEmptyList,
-                    "a role's from"),
-            new Feature(List.of("policy", "roles", "*", "require"), UnsupportedFeatures::isNonEmptyList,
-                    "a role's require"),
             new Feature(List.of("identity", "max_key_age"), n -> !(n instanceof YamlNode.Scalar s && s.isNull()),
                     "identity.max_key_age"));
 
