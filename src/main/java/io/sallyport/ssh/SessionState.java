@@ -82,14 +82,26 @@ final class SessionState {
      * signature verifies; null for other keys, and while none has verified.
      */
     volatile io.sallyport.policy.LoginFacts.FidoProof fidoProof;
+    /**
+     * What the login proved (client address, FIDO flags), on which its roles' {@code from} and
+     * {@code require} were judged; judged again on it when the policy changes. Set at login.
+     */
+    volatile io.sallyport.policy.LoginFacts loginFacts;
     /** The client sent a {@code publickey} request (a connection that never does is "noauth"). */
     volatile boolean keyOffered;
 
     /**
      * @param key    the key or certificate offered, in wire form
      * @param endsAt for a certificate, when a session made with it must end
+     * @param facts  what the login proved, once its signature verified and its roles were judged on
+     *               it ({@link BastionAuthenticator#qualify}); null before: such a login never counts
      */
-    record PendingLogin(Identity identity, AuditEvent.AuthInfo auth, SshPublicKey key, Optional<Instant> endsAt) {}
+    record PendingLogin(Identity identity, AuditEvent.AuthInfo auth, SshPublicKey key, Optional<Instant> endsAt,
+                        io.sallyport.policy.LoginFacts facts) {
+        PendingLogin(Identity identity, AuditEvent.AuthInfo auth, SshPublicKey key, Optional<Instant> endsAt) {
+            this(identity, auth, key, endsAt, null);
+        }
+    }
 
     SessionState(ServerSession session, AuditEvent.ClientRef client, int serverPort) {
         this.session = session;
