@@ -6,6 +6,7 @@ import io.sallyport.net.IpLiterals;
 import io.sallyport.net.Printable;
 import io.sallyport.net.TargetResolver;
 import io.sallyport.policy.Decision;
+import io.sallyport.policy.RoleConditions;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.List;
@@ -32,7 +33,7 @@ final class ExplainCommand implements Callable<Integer> {
     @Option(names = "--target", required = true, paramLabel = "HOST:PORT", description = "Target as the client would send it.")
     String target;
 
-    @Option(names = "--from", paramLabel = "IP", description = "Client address (checked against certificate source-address options).")
+    @Option(names = "--from", paramLabel = "IP", description = "Client address the login comes from (decides the roles' from).")
     String from;
 
     @CommandLine.Spec
@@ -74,8 +75,18 @@ final class ExplainCommand implements Callable<Integer> {
             out.flush();
             return Main.OK;
         }
-        List<String> roles = identity.get().roles();
-        out.printf("roles:    %s%n", roles.isEmpty() ? "(none)" : Printable.forTerminal(String.join(", ", roles)));
+        List<String> given = identity.get().roles();
+        out.printf("roles:    %s%n", given.isEmpty() ? "(none)" : Printable.forTerminal(String.join(", ", given)));
+        // The roles' from (judged on --from) and require (a condition on the login's key, shown).
+        RoleConditions.Explained conditions = v.policy().conditions().explain(given,
+                Optional.ofNullable(from).flatMap(IpLiterals::parse));
+        for (RoleConditions.Dropped dropped : conditions.dropped()) {
+            out.printf("dropped:  %s (%s)%n", Printable.forTerminal(dropped.role()), Printable.forTerminal(dropped.reason()));
+        }
+        for (String condition : conditions.pending()) {
+            out.printf("requires: %s%n", Printable.forTerminal(condition));
+        }
+        List<String> roles = conditions.kept();
         Decision d = v.policy().decide(roles, host, port);
         if (d instanceof Decision.Allow allow) {
             out.println("decision: ALLOW");

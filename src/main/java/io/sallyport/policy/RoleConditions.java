@@ -115,6 +115,38 @@ public final class RoleConditions {
     }
 
     /**
+     * What {@code sallyport explain} can say before any login: the roles a login from {@code client}
+     * (when given) keeps, those its {@code from} drops, and for each kept role the conditions still to
+     * be met by the login itself ({@code require}, and {@code from} when no address was given).
+     *
+     * @param pending one line per kept role with a condition not judged here, e.g.
+     *                {@code prod: require fido (a FIDO key, with user presence on the login's signature)}
+     */
+    public record Explained(List<String> kept, List<Dropped> dropped, List<String> pending) {
+        public Explained {
+            kept = List.copyOf(kept);
+            dropped = List.copyOf(dropped);
+            pending = List.copyOf(pending);
+        }
+    }
+
+    /** See {@link Explained}. */
+    public Explained explain(Collection<String> roles, Optional<InetAddress> client) {
+        Qualified q = client.map(c -> qualifyAddress(roles, c)).orElseGet(() -> new Qualified(List.copyOf(roles), List.of()));
+        List<String> pending = new ArrayList<>();
+        for (String role : q.kept()) {
+            Conditions c = of(role);
+            if (client.isEmpty() && !c.from().isEmpty()) {
+                pending.add(role + ": from " + cidrs(c.from()) + " only (not judged: no client address given)");
+            }
+            for (Config.Requirement r : c.require()) {
+                pending.add(role + ": require " + r.configName() + " (" + r.meaning() + ")");
+            }
+        }
+        return new Explained(q.kept(), q.dropped(), pending);
+    }
+
+    /**
      * What {@code role} asks of a login, in words ({@code from 203.0.113.0/24; require fido}), or
      * empty for a role without conditions.
      */
