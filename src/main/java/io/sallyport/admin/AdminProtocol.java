@@ -5,6 +5,10 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.sallyport.config.Config;
+import io.sallyport.identity.Identity;
+import io.sallyport.net.IpLiterals;
+import io.sallyport.policy.Decision;
 import io.sallyport.ssh.LiveSessions;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -30,7 +34,12 @@ import java.util.regex.Pattern;
  * {"command":"kill","ids":["3f9c0a1b2c3d4e5f"]}
  * {"command":"kill","user":"alice"}
  * {"command":"reload"}
+ * {"command":"explain","user":"alice","target":"10.0.3.17:22","from":"203.0.113.9"}
  * </pre>
+ *
+ * {@code explain}'s {@code target} is {@code HOST:PORT} as a client would send it ({@code [v6]:PORT}
+ * for an IPv6 literal), its {@code from} (optional) an IP address; its answer is an
+ * {@link Explanation}.
  *
  * Requests come from a local user in the admin group, but are still parsed as untrusted input:
  * unknown fields and commands are refused, and every string is bounded.
@@ -42,7 +51,12 @@ public final class AdminProtocol {
     public static final int MAX_IDS = 100;
     /** Longer than any IAM (64), local or certificate principal name we accept. */
     public static final int MAX_USER_CHARS = 256;
+    /** A DNS name is at most 253 characters; with brackets, a colon and a port, 300 covers any target. */
+    public static final int MAX_TARGET_CHARS = 300;
+    /** The longest IPv6 spelling is 45 characters. */
+    public static final int MAX_FROM_CHARS = 64;
     private static final Pattern SESSION_ID = Pattern.compile("[0-9a-f]{1,64}");
+    private static final Pattern PORT = Pattern.compile("[0-9]{1,5}");
     /** Strict: a second JSON value after the first, or a key given twice, is not one clear request. */
     private static final ObjectMapper JSON = new ObjectMapper()
             .enable(com.fasterxml.jackson.databind.DeserializationFeature.FAIL_ON_TRAILING_TOKENS)
@@ -80,6 +94,20 @@ public final class AdminProtocol {
             public String command() { return "reload"; }
             public List<String> args() { return List.of(); }
         }
+
+        /**
+         * @param target the host as the client would send it (brackets of an IPv6 literal removed), and the port
+         * @param from   the client address, an IP literal in its canonical spelling
+         */
+        record Explain(String user, Config.HostPort target, Optional<String> from) implements Request {
+            public String command() { return "explain"; }
+
+            public List<String> args() {
+                List<String> a = new ArrayList<>(List.of("--user", user, "--target", target.toString()));
+                from.ifPresent(f -> a.addAll(List.of("--from", f)));
+                return List.copyOf(a);
+            }
+        }
     }
 
     /** A request that cannot be carried out; {@code command} is what it asked for, if anything. */
@@ -106,6 +134,10 @@ public final class AdminProtocol {
             k.ids().forEach(ids::add);
         } else if (request instanceof Request.KillUser u) {
             o.put("user", u.user());
+        } else if (request instanceof Request.Explain e) {
+            o.put("user", e.user());
+            o.put("target", e.target().toString());
+            e.from().ifPresent(f -> o.put("from", f));
         }
         return o.toString();
     }
@@ -141,10 +173,21 @@ public final class AdminProtocol {
                 if ((ids == null) == (user == null)) {
                     throw new BadRequest(command, "kill takes either \"ids\" or \"user\"");
                 }
-                return user != null ? new Request.KillUser(userName(user)) : new Request.KillIds(sessionIds(ids));
+                return user != null ? new Request.KillUser(userName(command, user)) : new Request.KillIds(sessionIds(ids));
+            }
+            case "explain" -> {
+                onlyFields(node, command, List.of("command", "user", "target", "from"));
+                JsonNode user = node.get("user");
+                JsonNode target = node.get("target");
+                JsonNode from = node.get("from");
+                if (user == null || target == null) {
+                    throw new BadRequest(command, "explain takes \"user\" and \"target\"");
+                }
+                return new Request.Explain(userName(command, user), target(target),
+                        from == null ? Optional.empty() : Optional.of(from(from)));
             }
             default -> throw new BadRequest(printable(command), "unknown command \"" + printable(command)
-                    + "\" (known: sessions, kill, reload)");
+                    + "\" (known: sessions, kill, reload, explain)");
         }
     }
 
@@ -174,11 +217,41 @@ public final class AdminProtocol {
         return out;
     }
 
-    private static String userName(JsonNode user) throws BadRequest {
+    private static String userName(String command, JsonNode user) throws BadRequest {
         if (!user.isTextual() || user.asText().isEmpty() || user.asText().length() > MAX_USER_CHARS) {
-            throw new BadRequest("kill", "\"user\" must be a user name of 1 to " + MAX_USER_CHARS + " characters");
+            throw new BadRequest(command, "\"user\" must be a user name of 1 to " + MAX_USER_CHARS + " characters");
         }
         return user.asText();
+    }
+
+    private static Config.HostPort target(JsonNode target) throws BadRequest {
+        Optional<Config.HostPort> hp = target.isTextual() && target.asText().length() <= MAX_TARGET_CHARS
+                ? hostPort(target.asText()) : Optional.empty();
+        return hp.orElseThrow(() -> new BadRequest("explain", "\"target\" must be HOST:PORT of at most "
+                + MAX_TARGET_CHARS + " characters, e.g. 10.0.3.17:22 or [fd00::5]:22"));
+    }
+
+    private static String from(JsonNode from) throws BadRequest {
+        Optional<java.net.InetAddress> ip = from.isTextual() && from.asText().length() <= MAX_FROM_CHARS
+                ? IpLiterals.parse(from.asText()) : Optional.empty();
+        return IpLiterals.format(ip.orElseThrow(() -> new BadRequest("explain", "\"from\" must be an IP address")));
+    }
+
+    /**
+     * {@code HOST:PORT} as a client names a target, {@code [v6]:PORT} for an IPv6 literal (the
+     * brackets are dropped from the host); empty when it has no host or no port of 1 to 5 digits.
+     * The host itself is judged by the policy, as the server judges what a client sends.
+     */
+    public static Optional<Config.HostPort> hostPort(String text) {
+        int colon = text.lastIndexOf(':');
+        if (colon <= 0 || !PORT.matcher(text.substring(colon + 1)).matches()) {
+            return Optional.empty();
+        }
+        String host = text.substring(0, colon);
+        if (host.startsWith("[") && host.endsWith("]")) {
+            host = host.substring(1, host.length() - 1);
+        }
+        return host.isEmpty() ? Optional.empty() : Optional.of(new Config.HostPort(host, Integer.parseInt(text.substring(colon + 1))));
     }
 
     /** Outside text in a message or audit field: control characters escaped, bounded. */
@@ -216,6 +289,98 @@ public final class AdminProtocol {
         ArrayNode u = o.putArray("unknown");
         unknown.forEach(u::add);
         return o.toString();
+    }
+
+    /**
+     * {@code explain}'s answer: the question, the identity (absent when no source knows the user),
+     * {@code decision} {@code allow} with {@code role}, {@code rule} and {@code ip}, or {@code deny}
+     * with {@code reason} (and {@code ip} when an address was refused), and {@code notes}.
+     */
+    public static String explained(Explanation x) {
+        ObjectNode o = JSON.createObjectNode();
+        o.put("ok", true);
+        AdminProtocol.Request.Explain q = x.question();
+        o.put("user", q.user());
+        ObjectNode target = o.putObject("target");
+        target.put("host", q.target().host());
+        target.put("port", q.target().port());
+        q.from().ifPresent(f -> o.put("from", f));
+        x.identity().ifPresent(i -> {
+            ObjectNode id = o.putObject("identity");
+            id.put("user", i.user());
+            id.put("source", i.source());
+            ArrayNode roles = id.putArray("roles");
+            i.roles().forEach(roles::add);
+            i.iamArn().ifPresent(arn -> id.put("iam_arn", arn));
+        });
+        if (x.decision() instanceof Decision.Allow allow) {
+            o.put("decision", "allow");
+            o.put("role", allow.role());
+            o.put("rule", allow.rule());
+            o.put("ip", IpLiterals.format(allow.address()));
+        } else {
+            Decision.Deny deny = (Decision.Deny) x.decision();
+            o.put("decision", "deny");
+            o.put("reason", deny.reason());
+            deny.address().ifPresent(a -> o.put("ip", IpLiterals.format(a)));
+        }
+        ArrayNode notes = o.putArray("notes");
+        x.notes().forEach(notes::add);
+        return o.toString();
+    }
+
+    /** Reads {@link #explained}'s answer back (the CLI's side); a field missing or malformed is an error. */
+    public static Explanation explanation(JsonNode o) throws IOException {
+        Request.Explain q = new Request.Explain(text(o, "user"),
+                new Config.HostPort(text(o.path("target"), "host"), number(o.path("target"), "port")),
+                o.has("from") ? Optional.of(text(o, "from")) : Optional.empty());
+        Optional<Identity> identity = Optional.empty();
+        if (o.has("identity")) {
+            JsonNode id = o.get("identity");
+            identity = Optional.of(new Identity(text(id, "user"), texts(id, "roles"), text(id, "source"),
+                    id.has("iam_arn") ? Optional.of(text(id, "iam_arn")) : Optional.empty()));
+        }
+        Optional<java.net.InetAddress> ip = o.has("ip") ? Optional.of(IpLiterals.parse(text(o, "ip"))
+                .orElseThrow(() -> new IOException("the server's explain answer has an \"ip\" that is not an IP address")))
+                : Optional.empty();
+        Decision decision = switch (text(o, "decision")) {
+            case "allow" -> new Decision.Allow(text(o, "role"), text(o, "rule"),
+                    ip.orElseThrow(() -> new IOException("the server's explain answer allows without an \"ip\"")));
+            case "deny" -> new Decision.Deny(text(o, "reason"), ip);
+            default -> throw new IOException("the server's explain answer has no decision allow or deny");
+        };
+        return new Explanation(q, identity, decision, texts(o, "notes"));
+    }
+
+    private static String text(JsonNode o, String field) throws IOException {
+        JsonNode v = o.get(field);
+        if (v == null || !v.isTextual()) {
+            throw new IOException("the server's answer has no text \"" + field + "\"");
+        }
+        return v.asText();
+    }
+
+    private static int number(JsonNode o, String field) throws IOException {
+        JsonNode v = o.get(field);
+        if (v == null || !v.canConvertToInt()) {
+            throw new IOException("the server's answer has no number \"" + field + "\"");
+        }
+        return v.asInt();
+    }
+
+    private static List<String> texts(JsonNode o, String field) throws IOException {
+        JsonNode v = o.get(field);
+        if (v == null || !v.isArray()) {
+            throw new IOException("the server's answer has no list \"" + field + "\"");
+        }
+        List<String> out = new ArrayList<>();
+        for (JsonNode t : v) {
+            if (!t.isTextual()) {
+                throw new IOException("the server's answer has a \"" + field + "\" that is not a list of text");
+            }
+            out.add(t.asText());
+        }
+        return out;
     }
 
     public static String reloaded(ReloadResult r) {

@@ -39,8 +39,9 @@ import org.slf4j.LoggerFactory;
  * <p>Bounded, since a stuck or hostile local client must not hold the server: at most
  * {@link #MAX_CONNECTIONS} connections served at once (more are answered "busy" and closed), a
  * request of at most {@link AdminProtocol#MAX_REQUEST_BYTES}, sent within {@link #REQUEST_TIMEOUT},
- * the response taken within {@link #RESPONSE_TIMEOUT}. Runs on its own threads; nothing here runs
- * on, or waits for, MINA's.
+ * the response taken within {@link #RESPONSE_TIMEOUT}; an {@code explain}, which may wait on DNS, is
+ * answered within {@code limits.resolve_timeout} ({@link Explainer}). Runs on its own threads;
+ * nothing here runs on, or waits for, MINA's.
  */
 public final class AdminSocket implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(AdminSocket.class);

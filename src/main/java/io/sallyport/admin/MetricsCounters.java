@@ -24,6 +24,8 @@ public final class MetricsCounters implements Consumer<AuditEvent> {
     private final Counter tunnelBytes;
     private final Counter requestsRefused;
     private final Counter quotaRefusals;
+    private final Counter tunnelsClosedByPolicy;
+    private final Counter reloads;
 
     public MetricsCounters(PrometheusRegistry registry) {
         events = Counter.builder().name("sallyport_audit_events_total")
@@ -54,6 +56,12 @@ public final class MetricsCounters implements Consumer<AuditEvent> {
         quotaRefusals = Counter.builder().name("sallyport_quota_refusals_total")
                 .help("Logins, tunnels and connections refused or ended by a quota, by quota").labelNames("quota")
                 .register(registry);
+        tunnelsClosedByPolicy = Counter.builder().name("sallyport_tunnels_closed_by_policy_total")
+                .help("Open tunnels closed because a reload, an IAM refresh or a revocation refused them (forward.close"
+                        + " with a reason), by reason").labelNames("reason").register(registry);
+        reloads = Counter.builder().name("sallyport_config_reloads_total")
+                .help("Reloads of the config, the revocation file and the host certificate (config.reload), by trigger"
+                        + " and result").labelNames("trigger", "result").register(registry);
     }
 
     @Override
@@ -77,6 +85,10 @@ public final class MetricsCounters implements Consumer<AuditEvent> {
             tunnelsClosed.inc();
             tunnelBytes.labelValues("up").inc(c.bytesUp());
             tunnelBytes.labelValues("down").inc(c.bytesDown());
+            // Our own words, few: "role withdrawn", "rule removed", "denied: <policy reason>" counted as "denied".
+            c.reason().ifPresent(r -> tunnelsClosedByPolicy.labelValues(r.startsWith("denied") ? "denied" : r).inc());
+        } else if (event instanceof AuditEvent.ConfigReload r) {
+            reloads.labelValues(r.trigger(), r.applied() ? "applied" : "refused").inc();
         } else if (event instanceof AuditEvent.RequestReject) {
             requestsRefused.inc();
         }

@@ -7,9 +7,10 @@ import picocli.CommandLine.Option;
 
 /**
  * Where a command finds the running server's admin socket: {@code --socket}, else the config's
- * {@code admin.socket}. The config is only parsed, not checked further: its keys and rules are the
- * server's business, and an operator may be allowed the socket without being able to resolve every
- * name in the rules.
+ * {@code admin.socket}. Only that key is read, leniently: the rest of the file is the server's
+ * business (an operator may be allowed the socket without being able to resolve every name in the
+ * rules), and {@code sallyport reload} must reach the server when the file has problems, so that
+ * the server reports every one of them.
  */
 final class AdminSocketOption {
     @Option(names = {"-c", "--config"}, paramLabel = "FILE", defaultValue = RunCommand.DEFAULT_CONFIG,
@@ -24,7 +25,7 @@ final class AdminSocketOption {
             return socket;
         }
         try {
-            return ConfigLoader.load(config).admin().socket();
+            return ConfigLoader.adminSocket(config);
         } catch (java.nio.file.NoSuchFileException e) {
             throw new Main.UsageException("cannot read config " + config + ": no such file (or name the socket with --socket)");
         } catch (java.nio.file.AccessDeniedException e) {

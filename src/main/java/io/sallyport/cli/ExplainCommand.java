@@ -1,12 +1,19 @@
 package io.sallyport.cli;
 
+import io.sallyport.admin.AdminProtocol;
+import io.sallyport.admin.AdminSocketClient;
+import io.sallyport.admin.Explainer;
+import io.sallyport.admin.Explanation;
 import io.sallyport.config.Config;
 import io.sallyport.identity.Identity;
+import io.sallyport.identity.IdentitySource;
+import io.sallyport.identity.KeyPolicy;
+import io.sallyport.identity.Logins;
 import io.sallyport.net.IpLiterals;
 import io.sallyport.net.Printable;
 import io.sallyport.net.TargetResolver;
 import io.sallyport.policy.Decision;
-import io.sallyport.policy.RoleConditions;
+import io.sallyport.ssh.Rules;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.List;
@@ -19,13 +26,16 @@ import picocli.CommandLine.Option;
 /**
  * Prints the policy decision for one user and target, exactly as the server would take it: the
  * same {@link io.sallyport.policy.ForwardingPolicy}, the same resolver, the same {@link Decision}.
- * Exit 0 whether allowed or denied: the answer is the output.
+ * Asks the running server first, over its admin socket, so IAM users and their current roles are
+ * known; when no server answers there, decides from the config alone and says so. Exit 0 whether
+ * allowed or denied: the answer is the output.
  */
-@Command(name = "explain", description = "Show the policy decision for one user and target, with the rule or the reason.")
+@Command(name = "explain", description = "Show the policy decision for one user and target, with the rule or the reason"
+        + " (from the running server when its admin socket answers, else from the config alone).")
 final class ExplainCommand implements Callable<Integer> {
-    @Option(names = {"-c", "--config"}, paramLabel = "FILE", defaultValue = RunCommand.DEFAULT_CONFIG,
-            description = "Config file (default: ${DEFAULT-VALUE}).")
-    Path config;
+    /** {@code -c FILE} names the socket and, when no server answers there, the rules; {@code --socket PATH} the socket. */
+    @CommandLine.Mixin
+    AdminSocketOption admin;
 
     @Option(names = "--user", required = true, paramLabel = "U", description = "SSH user name.")
     String user;
@@ -33,7 +43,7 @@ final class ExplainCommand implements Callable<Integer> {
     @Option(names = "--target", required = true, paramLabel = "HOST:PORT", description = "Target as the client would send it.")
     String target;
 
-    @Option(names = "--from", paramLabel = "IP", description = "Client address the login comes from (decides the roles' from).")
+    @Option(names = "--from", paramLabel = "IP", description = "Client address the login would come from.")
     String from;
 
     @CommandLine.Spec
@@ -41,64 +51,75 @@ final class ExplainCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        int colon = target.lastIndexOf(':');
-        if (colon <= 0 || colon == target.length() - 1 || !target.substring(colon + 1).matches("[0-9]{1,5}")) {
-            throw new Main.UsageException("--target must be HOST:PORT, e.g. 10.0.3.17:22 or db.internal.corp:5432");
+        AdminProtocol.Request.Explain question = question();
+        Path socketPath = admin.socket();
+        Explanation answer;
+        String identityLine;
+        try {
+            answer = AdminProtocol.explanation(AdminSocketClient.call(socketPath, question));
+            identityLine = "live (the server answering on " + socketPath + ")";
+        } catch (AdminSocketClient.NotAnswering e) {
+            answer = fromConfigAlone(question);
+            identityLine = "config only (no running server answered on " + socketPath + ")";
         }
-        String host = target.substring(0, colon);
-        if (host.startsWith("[") && host.endsWith("]")) {
-            host = host.substring(1, host.length() - 1);
-        }
-        int port = Integer.parseInt(target.substring(colon + 1));
-        if (from != null && IpLiterals.parse(from).isEmpty()) {
-            throw new Main.UsageException("--from must be an IP address, not '" + Printable.forTerminal(from) + "'");
-        }
+        print(spec.commandLine().getOut(), answer, identityLine);
+        return Main.OK;
+    }
 
-        Config c = ServerAssembly.load(config);
-        ServerAssembly.Validated v = ServerAssembly.validate(c, TargetResolver.system());
-        PrintWriter out = spec.commandLine().getOut();
-        // The user name and host are typed or pasted (from a log, a ticket): shown escaped, decided on as given.
-        out.printf("user:     %s%n", Printable.forTerminal(user));
-        out.printf("target:   %s%n", Printable.forTerminal(new Config.HostPort(host, port).toString()));
+    /** The request as the server will parse it: a bad one is bad usage here, before any server is asked. */
+    private AdminProtocol.Request.Explain question() throws Main.UsageException {
+        Config.HostPort hp = AdminProtocol.hostPort(target).orElseThrow(() -> new Main.UsageException(
+                "--target must be HOST:PORT, e.g. 10.0.3.17:22 or db.internal.corp:5432"));
+        Optional<String> client = Optional.empty();
         if (from != null) {
-            out.printf("from:     %s%n", IpLiterals.format(IpLiterals.parse(from).get()));
+            client = Optional.of(IpLiterals.format(IpLiterals.parse(from).orElseThrow(() -> new Main.UsageException(
+                    "--from must be an IP address, not '" + Printable.forTerminal(from) + "'"))));
         }
-        out.printf("identity: config only (%s)%n", Printable.forTerminal(c.source().toString()));
+        AdminProtocol.Request.Explain q = new AdminProtocol.Request.Explain(user, hp, client);
+        try {
+            return (AdminProtocol.Request.Explain) AdminProtocol.parse(AdminProtocol.encode(q));
+        } catch (AdminProtocol.BadRequest e) {
+            throw new Main.UsageException(e.getMessage());
+        }
+    }
 
-        Optional<Identity> identity = v.local().lookup(user);
-        if (identity.isEmpty()) {
-            out.println("decision: DENY");
-            out.printf(c.identity().iam().enabled()
-                    ? "reason:   no user '%s' in identity.local; IAM users are known only to the running server"
-                            + " (identity.iam is on), and explain reads the config alone%n"
-                    : "reason:   no user '%s' in identity.local; no login, so no tunnel%n", Printable.forTerminal(user));
-            out.flush();
-            return Main.OK;
+    /**
+     * The config's own rules with its local users as the only identity source: IAM users exist only
+     * in a running server's memory, and a certificate only in its holder's hands.
+     */
+    private Explanation fromConfigAlone(AdminProtocol.Request.Explain question) throws Exception {
+        Config c = ServerAssembly.load(admin.config);
+        ServerAssembly.Validated v = ServerAssembly.validate(c, TargetResolver.system());
+        Logins local = new Logins(new KeyPolicy(c.policy().minRsaBits()), List.<IdentitySource>of(v.local()));
+        return Explainer.configOnly().explain(new Rules(c, local, v.policy()), question);
+    }
+
+    /** The same lines whoever answered; everything from outside escaped for the terminal. */
+    static void print(PrintWriter out, Explanation x, String identityLine) {
+        AdminProtocol.Request.Explain q = x.question();
+        // The user name and host are typed or pasted (from a log, a ticket): shown escaped, decided on as given.
+        out.printf("user:     %s%n", Printable.forTerminal(q.user()));
+        out.printf("target:   %s%n", Printable.forTerminal(q.target().toString()));
+        q.from().ifPresent(f -> out.printf("from:     %s%n", Printable.forTerminal(f)));
+        out.printf("identity: %s%n", Printable.forTerminal(identityLine));
+        if (x.identity().isPresent()) {
+            Identity who = x.identity().get();
+            out.printf("source:   %s%n", Printable.forTerminal(who.source()
+                    + (who.iamArn().isPresent() ? " (" + who.iamArn().get() + ")"
+                            : who.user().equals(q.user()) ? "" : " (as " + who.user() + ")")));
+            out.printf("roles:    %s%n", who.roles().isEmpty() ? "(none)" : Printable.forTerminal(String.join(", ", who.roles())));
         }
-        List<String> given = identity.get().roles();
-        out.printf("roles:    %s%n", given.isEmpty() ? "(none)" : Printable.forTerminal(String.join(", ", given)));
-        // The roles' from (judged on --from) and require (a condition on the login's key, shown).
-        RoleConditions.Explained conditions = v.policy().conditions().explain(given,
-                Optional.ofNullable(from).flatMap(IpLiterals::parse));
-        for (RoleConditions.Dropped dropped : conditions.dropped()) {
-            out.printf("dropped:  %s (%s)%n", Printable.forTerminal(dropped.role()), Printable.forTerminal(dropped.reason()));
-        }
-        for (String condition : conditions.pending()) {
-            out.printf("requires: %s%n", Printable.forTerminal(condition));
-        }
-        List<String> roles = conditions.kept();
-        Decision d = v.policy().decide(roles, host, port);
-        if (d instanceof Decision.Allow allow) {
+        if (x.decision() instanceof Decision.Allow allow) {
             out.println("decision: ALLOW");
             out.printf("rule:     %s (role %s)%n", Printable.forTerminal(allow.rule()), Printable.forTerminal(allow.role()));
-            String ip = IpLiterals.format(allow.address());
-            out.printf("connects: %s%n", ip.indexOf(':') >= 0 ? "[" + ip + "]:" + port : ip + ":" + port);
+            out.printf("connects: %s%n", new Config.HostPort(IpLiterals.format(allow.address()), q.target().port()));
         } else {
-            Decision.Deny deny = (Decision.Deny) d;
             out.println("decision: DENY");
-            out.printf("reason:   %s%n", Printable.forTerminal(deny.reason()));
+            out.printf("reason:   %s%n", Printable.forTerminal(((Decision.Deny) x.decision()).reason()));
+        }
+        for (String note : x.notes()) {
+            out.printf("note:     %s%n", Printable.forTerminal(note));
         }
         out.flush();
-        return Main.OK;
     }
 }

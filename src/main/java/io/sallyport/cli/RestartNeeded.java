@@ -23,17 +23,23 @@ final class RestartNeeded {
         check(out, "proxy_protocol", running.proxyProtocol(), next.proxyProtocol());
         Config.Audit a = running.audit();
         Config.Audit b = next.audit();
-        check(out, "audit.spool_dir", a.spoolDir(), b.spoolDir());
-        check(out, "audit.spool_max_bytes", a.spoolMaxBytes(), b.spoolMaxBytes());
-        check(out, "audit.on_spool_full", a.onSpoolFull(), b.onSpoolFull());
-        check(out, "audit.cloudwatch", a.cloudwatch(), b.cloudwatch());
+        // The spool and CloudWatch settings are read only with shipping on: with it off before and
+        // after, a change to them changes nothing, and a restart would not either.
+        if (a.cloudwatch().enabled() || b.cloudwatch().enabled()) {
+            check(out, "audit.spool_dir", a.spoolDir(), b.spoolDir());
+            check(out, "audit.spool_max_bytes", a.spoolMaxBytes(), b.spoolMaxBytes());
+            check(out, "audit.on_spool_full", a.onSpoolFull(), b.onSpoolFull());
+            check(out, "audit.cloudwatch", a.cloudwatch(), b.cloudwatch());
+        }
         check(out, "admin.socket", running.admin().socket(), next.admin().socket());
         check(out, "admin.metrics_listen", running.admin().metricsListen(), next.admin().metricsListen());
         Config.Iam i = running.identity().iam();
         Config.Iam j = next.identity().iam();
         check(out, "identity.iam.enabled", i.enabled(), j.enabled());
-        check(out, "identity.iam.endpoint", i.endpoint(), j.endpoint());
-        check(out, "identity.iam.region", i.region(), j.region());
+        if (i.enabled() || j.enabled()) {
+            check(out, "identity.iam.endpoint", i.endpoint(), j.endpoint());
+            check(out, "identity.iam.region", i.region(), j.region());
+        }
         return out;
     }
 

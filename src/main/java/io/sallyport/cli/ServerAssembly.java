@@ -252,14 +252,14 @@ public final class ServerAssembly {
     }
 
     /**
-     * Opens the admin socket ({@code admin.socket}) over the server's live sessions. A socket that
+     * Opens the admin socket ({@code admin.socket}) over the server's live sessions and the rules it
+     * decides by now (for {@code explain}). A socket that
      * cannot be made, or that another server answers on, stops the start: an operator must always
      * be able to see and end the sessions of the server that runs.
      */
     public static io.sallyport.admin.AdminSocket adminSocket(Config config, BastionServer server, Auditor auditor)
             throws IOException {
-        return io.sallyport.admin.AdminSocket.open(config.admin().socket(),
-                new io.sallyport.admin.AdminCommands(server.liveSessions(), auditor));
+        return adminSocket(config, server, auditor, io.sallyport.admin.AdminCommands.noReload());
     }
 
     /** As {@link #adminSocket(Config, BastionServer, Auditor)}, with {@code reload} behind the {@code reload} command. */
@@ -267,7 +267,7 @@ public final class ServerAssembly {
                                                       java.util.function.Supplier<io.sallyport.admin.ReloadResult> reload)
             throws IOException {
         return io.sallyport.admin.AdminSocket.open(config.admin().socket(),
-                new io.sallyport.admin.AdminCommands(server.liveSessions(), auditor, reload));
+                new io.sallyport.admin.AdminCommands(server.liveSessions(), auditor, reload, server::rules));
     }
 
     /**

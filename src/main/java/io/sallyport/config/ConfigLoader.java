@@ -56,6 +56,34 @@ public final class ConfigLoader {
         return parse(text, file, checks);
     }
 
+    /** Where the admin socket is when the config does not say. */
+    public static final Path DEFAULT_ADMIN_SOCKET = Path.of("/run/sallyport/admin.sock");
+
+    /**
+     * The config's {@code admin.socket}, read leniently: only that key, whatever else the file
+     * holds. The admin commands need nothing more from the file, and {@code sallyport reload} must
+     * reach the server precisely when the file was just edited into a config with problems (the
+     * server then reports them all). The default when the key is absent or unreadable.
+     *
+     * @throws IOException when the file cannot be read at all
+     */
+    public static Path adminSocket(Path file) throws IOException {
+        ProblemList ignored = new ProblemList(file.toString());
+        String text = decodeUtf8(readBounded(file), ignored);
+        Optional<YamlNode> root = YamlTreeBuilder.build(text, ignored);
+        if (root.isPresent() && root.get() instanceof YamlNode.Mapping top
+                && top.get("admin").map(YamlNode.Entry::value).orElse(null) instanceof YamlNode.Mapping admin
+                && admin.get("socket").map(YamlNode.Entry::value).orElse(null) instanceof YamlNode.Scalar socket
+                && !socket.isNull()) {
+            try {
+                return PathResolver.besideConfig(file).resolve(socket.text());
+            } catch (RuntimeException e) {
+                return DEFAULT_ADMIN_SOCKET;
+            }
+        }
+        return DEFAULT_ADMIN_SOCKET;
+    }
+
     /**
      * Reads at most {@link #MAX_CONFIG_BYTES}. Threat: {@code -c /dev/zero} (or a log file named by
      * mistake) made the old {@code readAllBytes} run the JVM out of memory with a stack trace, and
@@ -130,7 +158,7 @@ public final class ConfigLoader {
                 limits(top.section("limits")),
                 AuditReader.read(top.section("audit"), paths),
                 new Config.Admin(
-                        admin.scalar("socket", Path.of("/run/sallyport/admin.sock"), paths::resolve),
+                        admin.scalar("socket", DEFAULT_ADMIN_SOCKET, paths::resolve),
                         metricsListen(admin)),
                 List.of());
     }

@@ -23,4 +23,14 @@ public interface IdentitySource {
     default java.util.Optional<Identity> lookup(String user) {
         return java.util.Optional.empty();
     }
+
+    /**
+     * Why this source would refuse {@code user} now whatever key they present, for {@code explain}:
+     * a source that cannot serve logins at the moment (IAM data too old, or not loaded yet) refuses
+     * every user that reaches it; a source may also hold a user it does not let in. Empty when a
+     * key of the user's could log in, and for users the source does not know.
+     */
+    default java.util.Optional<String> loginRefusal(String user) {
+        return java.util.Optional.empty();
+    }
 }

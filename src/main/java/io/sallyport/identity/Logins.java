@@ -90,6 +90,21 @@ public final class Logins {
     }
 
     /**
+     * Why a plain-key login as {@code user} would be refused now whatever the key, or empty: the
+     * sources are asked in the order {@link #authenticate} asks them, and the first that refuses, or
+     * knows the user, has the last word (as a source that refuses ends a login there).
+     */
+    public Optional<String> loginRefusal(String user) {
+        for (IdentitySource source : sources) {
+            Optional<String> refused = source.loginRefusal(user);
+            if (refused.isPresent() || source.lookup(user).isPresent()) {
+                return refused;
+            }
+        }
+        return Optional.empty();
+    }
+
+    /**
      * Why a live session logged in with {@code presented} (a plain key or a certificate) must end
      * under the revocation list in force now, or empty.
      */

@@ -177,13 +177,14 @@ public final class ForwardingPolicy {
         }
         if (IpLiterals.parse(host).isEmpty()) {
             String name = HostName.normalise(host).orElse(host);
+            // As in decide: a name's address must lie in private_networks whichever rule allows it.
+            if (!isPrivate(address)) {
+                return new Decision.Deny(name + " is connected to " + IpLiterals.format(address)
+                        + ", outside policy.private_networks", Optional.of(address));
+            }
             for (String role : roles) {
                 for (AllowRule rule : rulesByRole.getOrDefault(role, List.of())) {
                     if (rule instanceof AllowRule.NameRule n && n.matches(name, port)) {
-                        if (!isPrivate(address)) {
-                            return new Decision.Deny(name + " is connected to " + IpLiterals.format(address)
-                                    + ", outside policy.private_networks", Optional.of(address));
-                        }
                         return new Decision.Allow(role, rule.text(), address);
                     }
                 }

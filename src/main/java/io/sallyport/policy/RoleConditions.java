@@ -119,10 +119,10 @@ public final class RoleConditions {
      * (when given) keeps, those its {@code from} drops, and for each kept role the conditions still to
      * be met by the login itself ({@code require}, and {@code from} when no address was given).
      *
-     * @param pending one line per kept role with a condition not judged here, e.g.
-     *                {@code prod: require fido (a FIDO key, with user presence on the login's signature)}
+     * @param pending each condition of a kept role not judged here, e.g. role {@code prod},
+     *                {@code require fido (a FIDO key, with user presence on the login's signature)}
      */
-    public record Explained(List<String> kept, List<Dropped> dropped, List<String> pending) {
+    public record Explained(List<String> kept, List<Dropped> dropped, List<Pending> pending) {
         public Explained {
             kept = List.copyOf(kept);
             dropped = List.copyOf(dropped);
@@ -130,17 +130,20 @@ public final class RoleConditions {
         }
     }
 
+    /** A condition of {@code role} that the login itself must meet, in words. */
+    public record Pending(String role, String condition) {}
+
     /** See {@link Explained}. */
     public Explained explain(Collection<String> roles, Optional<InetAddress> client) {
         Qualified q = client.map(c -> qualifyAddress(roles, c)).orElseGet(() -> new Qualified(List.copyOf(roles), List.of()));
-        List<String> pending = new ArrayList<>();
+        List<Pending> pending = new ArrayList<>();
         for (String role : q.kept()) {
             Conditions c = of(role);
             if (client.isEmpty() && !c.from().isEmpty()) {
-                pending.add(role + ": from " + cidrs(c.from()) + " only (not judged: no client address given)");
+                pending.add(new Pending(role, "from " + cidrs(c.from()) + " only (not judged: no client address given)"));
             }
             for (Config.Requirement r : c.require()) {
-                pending.add(role + ": require " + r.configName() + " (" + r.meaning() + ")");
+                pending.add(new Pending(role, "require " + r.configName() + " (" + r.meaning() + ")"));
             }
         }
         return new Explained(q.kept(), q.dropped(), pending);

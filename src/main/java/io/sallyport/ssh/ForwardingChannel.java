@@ -307,7 +307,9 @@ final class ForwardingChannel extends TcpipServerChannel {
         Optional<String> no = refusal(policy, roles);
         if (no.isPresent()) {
             closedBecause = no.get();
-            close(true);
+            // Gracefully: MINA's immediate close marks the channel closed without telling the
+            // client, whose ssh -W would then wait forever on a tunnel that carries nothing.
+            close(false);
             reportClose();
         }
         return no;

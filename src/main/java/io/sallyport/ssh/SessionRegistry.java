@@ -186,6 +186,7 @@ final class SessionRegistry implements SessionListener, AutoCloseable {
         state.loginKey = login.key();
         state.certificateEndsAt = login.endsAt().orElse(null);
         state.loginFacts = login.facts();
+        state.hadAccess = rules.get().policy().grantsAnything(login.identity().roles());
         state.identity = login.identity();
         state.auth = login.auth();
         state.touch();
@@ -380,8 +381,9 @@ final class SessionRegistry implements SessionListener, AutoCloseable {
      * {@code revoked}. Otherwise its roles become the ones it would get now, less those whose
      * {@code from} or {@code require} its login does not meet now, so its next tunnel is
      * decided by them; each open tunnel that {@code now} refuses is closed with its reason
-     * ({@link ForwardingChannel#reconsider}); and a session left without a role that grants
-     * anything is ended as {@code revoked}. Tunnels still allowed are not touched.
+     * ({@link ForwardingChannel#reconsider}); and a session that had access and is left without a
+     * role that grants anything is ended as {@code revoked} (one that never had any is left alone).
+     * Tunnels still allowed are not touched.
      *
      * <p>Callers serialise passes (one at a time); a tunnel that opens while a pass runs is decided
      * again as it opens (see {@link ForwardingChannel}).
@@ -419,11 +421,13 @@ final class SessionRegistry implements SessionListener, AutoCloseable {
                     closed++;
                 }
             }
-            if (!now.policy().grantsAnything(current.roles())) {
+            boolean hasAccess = now.policy().grantsAnything(current.roles());
+            if (!hasAccess && s.hadAccess) {
                 log.info("ending session {} of {} after {}: no role left that allows anything", s.id, who.user(), cause);
                 terminate(s, TerminationReason.REVOKED, "access revoked");
                 ended++;
             }
+            s.hadAccess = hasAccess;
         }
         return new Reconsidered(ended, closed);
     }

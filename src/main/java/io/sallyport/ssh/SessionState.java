@@ -87,6 +87,12 @@ final class SessionState {
      * {@code require} were judged; judged again on it when the policy changes. Set at login.
      */
     volatile io.sallyport.policy.LoginFacts loginFacts;
+    /**
+     * Whether the session's roles allowed anything under the rules it was last held to (at login,
+     * then at each re-check): a session that had access and lost it all is ended; one that never
+     * had any (a user with no roles yet) is left alone, it can do nothing.
+     */
+    volatile boolean hadAccess;
     /** The client sent a {@code publickey} request (a connection that never does is "noauth"). */
     volatile boolean keyOffered;
 

@@ -26,7 +26,7 @@ class AdminProtocolTest {
     void eachRequestRoundTripsThroughItsLine() throws Exception {
         for (AdminProtocol.Request r : List.of(new AdminProtocol.Request.Sessions(),
                 new AdminProtocol.Request.KillIds(List.of("0123456789abcdef", "fedcba9876543210")),
-                new AdminProtocol.Request.KillUser("alice"))) {
+                new AdminProtocol.Request.KillUser("alice"), new AdminProtocol.Request.Reload())) {
             assertThat(AdminProtocol.parse(AdminProtocol.encode(r))).isEqualTo(r);
         }
     }
@@ -142,5 +142,53 @@ class AdminProtocolTest {
         String line = AdminProtocol.error("a\nb");
         assertThat(line).doesNotContain("\n");
         assertThat(new ObjectMapper().readTree(line).path("error").asText()).isEqualTo("a\nb");
+    }
+
+    @Test
+    void reloadIsTheCommandAloneAndAnyOtherFieldIsRefused() throws Exception {
+        assertThat(AdminProtocol.encode(new AdminProtocol.Request.Reload())).isEqualTo("{\"command\":\"reload\"}");
+        assertThat(AdminProtocol.parse("{\"command\":\"reload\"}")).isEqualTo(new AdminProtocol.Request.Reload());
+        assertThat(new AdminProtocol.Request.Reload().args()).isEmpty();
+        // The server re-reads the file it started with; a client cannot point it at another.
+        assertThatThrownBy(() -> AdminProtocol.parse("{\"command\":\"reload\",\"config\":\"/tmp/evil.yaml\"}"))
+                .isInstanceOfSatisfying(AdminProtocol.BadRequest.class, e -> assertThat(e.command()).isEqualTo("reload"))
+                .hasMessage("unknown field \"config\" for reload");
+        assertThatThrownBy(() -> AdminProtocol.parse("{\"command\":\"reload\",\"ids\":[\"ab\"]}"))
+                .hasMessage("unknown field \"ids\" for reload");
+    }
+
+    @Test
+    void anAppliedReloadAnswersWithItsDigestWhatNeedsARestartAndWhatItEnded() throws Exception {
+        ReloadResult applied = new ReloadResult(true, "/etc/sallyport/sallyport.yaml", Optional.of("sha256:0123abcd"),
+                List.of("listen", "admin.socket"), List.of(), 1, 3);
+
+        JsonNode r = AdminProtocol.response(AdminProtocol.reloaded(applied));
+
+        assertThat(r.path("applied").asBoolean()).isTrue();
+        assertThat(r.path("config").asText()).isEqualTo("/etc/sallyport/sallyport.yaml");
+        assertThat(r.path("digest").asText()).isEqualTo("sha256:0123abcd");
+        assertThat(r.path("restart_needed").toString()).isEqualTo("[\"listen\",\"admin.socket\"]");
+        assertThat(r.path("problems").toString()).isEqualTo("[]");
+        assertThat(r.path("sessions_ended").asInt()).isEqualTo(1);
+        assertThat(r.path("tunnels_closed").asInt()).isEqualTo(3);
+    }
+
+    @Test
+    void aRefusedReloadAnswersWithEveryProblemAndNoDigest() throws Exception {
+        List<String> problems = List.of("/etc/sallyport/sallyport.yaml:7: policy.roles.admin.allow[0]: not a rule",
+                "/etc/sallyport/sallyport.yaml:12: identity.local.users.bob.roles[0]: role \"ops\" is not defined");
+        ReloadResult refused = ReloadResult.refused("/etc/sallyport/sallyport.yaml", problems);
+
+        String line = AdminProtocol.reloaded(refused);
+        JsonNode r = AdminProtocol.response(line);
+
+        assertThat(line).doesNotContain("\n");
+        assertThat(r.path("ok").asBoolean()).as("the command worked; the file was refused").isTrue();
+        assertThat(r.path("applied").asBoolean()).isFalse();
+        assertThat(r.has("digest")).isFalse();
+        assertThat(r.path("restart_needed").toString()).isEqualTo("[]");
+        assertThat(r.path("problems")).extracting(JsonNode::asText).containsExactlyElementsOf(problems);
+        assertThat(r.path("sessions_ended").asInt()).isZero();
+        assertThat(r.path("tunnels_closed").asInt()).isZero();
     }
 }

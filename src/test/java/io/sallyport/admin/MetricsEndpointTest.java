@@ -83,6 +83,9 @@ class MetricsEndpointTest {
         auditor.emit(new AuditEvent.ForwardClose("s1", "alice", 0, target, 100, 2000, 5));
         auditor.emit(new AuditEvent.SessionTerminate("s2", Optional.empty(), client, TerminationReason.AUTH_PENALTY));
         auditor.emit(new AuditEvent.RequestReject("s1", "alice", client, "shell", "no shell"));
+        auditor.emit(new AuditEvent.ConfigReload("signal", "/etc/sallyport/sallyport.yaml", false, Optional.empty(), List.of(),
+                Optional.of("/etc/sallyport/sallyport.yaml:3: listen: bad")));
+        auditor.emit(new AuditEvent.ForwardClose("s1", "alice", 1, target, 0, 0, 5, Optional.of("rule removed")));
     }
 
     @Test
@@ -99,6 +102,8 @@ class MetricsEndpointTest {
                 .contains("sallyport_quota_refusals_total{quota=\"max_tunnels_per_session\"} 1.0")
                 .contains("sallyport_quota_refusals_total{quota=\"auth_penalty\"} 1.0")
                 .contains("sallyport_tunnel_bytes_total{direction=\"down\"} 2000.0")
+                .contains("sallyport_tunnels_closed_by_policy_total{reason=\"rule removed\"} 1.0")
+                .contains("sallyport_config_reloads_total{result=\"refused\",trigger=\"signal\"} 1.0")
                 .contains("sallyport_audit_oldest_unshipped_seconds 90.0")
                 .contains("sallyport_cloudwatch_errors_total 3.0")
                 .contains("sallyport_iam_last_refresh_age_seconds 42.0")

@@ -55,17 +55,18 @@ class ExplainRoleConditionsTest {
     void fromAnAddressOutsideARolesFromTheRoleIsDroppedWithTheReasonAndTheDecisionUsesTheRest() throws Exception {
         List<String> out = explain("--user", "alice", "--target", "10.0.3.17:22", "--from", "198.51.100.7");
 
-        assertThat(out).contains("dropped: prod (from: 198.51.100.7 is not in 203.0.113.0/24)");
+        assertThat(out).contains("note: role prod does not apply: from: 198.51.100.7 is not in 203.0.113.0/24");
         assertThat(out).contains("decision: ALLOW", "rule: 10.0.0.0/8:22 (role dev)");
-        assertThat(out).noneMatch(l -> l.startsWith("requires:"));
+        assertThat(out).noneMatch(l -> l.contains("applies only"));
     }
 
     @Test
     void fromInsideTheRoleAppliesAndItsRequireIsShownAsAConditionOnTheLogin() throws Exception {
         List<String> out = explain("--user", "alice", "--target", "10.0.3.17:22", "--from", "::ffff:203.0.113.9");
 
-        assertThat(out).noneMatch(l -> l.startsWith("dropped:"));
-        assertThat(out).contains("requires: prod: require fido (a FIDO key, with user presence on the login's signature)");
+        assertThat(out).noneMatch(l -> l.contains("does not apply"));
+        assertThat(out).contains("note: role prod applies only to a login that meets: require fido (a FIDO key, with user presence"
+                + " on the login's signature)");
         assertThat(out).contains("decision: ALLOW", "rule: 10.0.0.0/16:22 (role prod)");
     }
 
@@ -73,7 +74,8 @@ class ExplainRoleConditionsTest {
     void withoutAnAddressTheFromIsShownAsAConditionNotJudged() throws Exception {
         List<String> out = explain("--user", "alice", "--target", "10.0.3.17:22");
 
-        assertThat(out).contains("requires: prod: from 203.0.113.0/24 only (not judged: no client address given)");
+        assertThat(out).contains("note: role prod applies only to a login that meets: from 203.0.113.0/24 only"
+                + " (not judged: no client address given)");
         assertThat(out).contains("decision: ALLOW", "rule: 10.0.0.0/16:22 (role prod)");
     }
 }

@@ -123,6 +123,11 @@ final class ChildProcess implements AutoCloseable {
         return process.isAlive();
     }
 
+    /** The process id, for a signal other than the ones {@link ProcessHandle} sends ({@code SIGHUP}). */
+    long pid() {
+        return process.pid();
+    }
+
     /**
      * Waits until stdout satisfies {@code condition}. Fails at once, with both streams, if the
      * process exits first: a server that died at start-up should say why, not time out.

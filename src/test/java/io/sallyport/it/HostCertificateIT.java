@@ -1,5 +1,7 @@
 package io.sallyport.it;
 
+import com.fasterxml.jackson.databind.JsonNode;
+
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -160,6 +162,18 @@ class HostCertificateIT {
                 Thread.sleep(200);
             }
             assertThat(seen).contains("ID \"second\"");
+            JsonNode served = bastion.audit().await("config.reload", e -> e.path("trigger").asText().equals("host certificate"));
+            assertThat(served.path("result").asText()).isEqualTo("applied");
+            assertThat(served.path("config").asText()).isEqualTo(work.resolve("host_key-cert.pub").toString());
+
+            // A broken renewal keeps the served certificate, and says so in the audit trail.
+            Files.writeString(work.resolve("host_key-cert.pub"), "ssh-ed25519-cert-v01@openssh.com AAAAnot-base64\n");
+            JsonNode kept = bastion.audit().await("config.reload", e -> e.path("trigger").asText().equals("host certificate")
+                    && e.path("result").asText().equals("refused"));
+            assertThat(kept.path("reason").asText()).endsWith("the previous certificate is still served");
+            OpenSsh.Result still = ssh.run(List.of("-v", "-W", subnet.targetAddress() + ":" + ECHO_PORT, "bastion"), "x".getBytes(), TIMEOUT);
+            assertThat(still.exitCode()).as(still.toString()).isZero();
+            assertThat(still.stderr()).contains("ID \"second\"");
         }
     }
 

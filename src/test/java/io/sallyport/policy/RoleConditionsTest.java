@@ -169,12 +169,13 @@ class RoleConditionsTest {
         RoleConditions.Explained outside = c.explain(List.of("admin", "db", "anywhere"), IpLiterals.parse("198.51.100.7"));
         assertThat(outside.kept()).containsExactly("db", "anywhere");
         assertThat(outside.dropped()).extracting(RoleConditions.Dropped::role).containsExactly("admin");
-        assertThat(outside.pending()).containsExactly("db: require fido-verified (a FIDO key, with user presence and"
-                + " verification (PIN, biometric) on the login's signature)");
+        assertThat(outside.pending()).containsExactly(new RoleConditions.Pending("db", "require fido-verified (a FIDO key,"
+                + " with user presence and verification (PIN, biometric) on the login's signature)"));
 
         RoleConditions.Explained anywhere = c.explain(List.of("dev"), Optional.empty());
         assertThat(anywhere.kept()).containsExactly("dev");
-        assertThat(anywhere.pending()).containsExactly("dev: from 203.0.113.0/24 only (not judged: no client address given)");
+        assertThat(anywhere.pending())
+                .containsExactly(new RoleConditions.Pending("dev", "from 203.0.113.0/24 only (not judged: no client address given)"));
     }
 
     @Test

@@ -129,6 +129,35 @@ public final class IamIdentities implements RevokingSource {
         return Optional.empty();
     }
 
+    // ---- explain: memory only ------------------------------------------------------------------
+
+    /**
+     * The user as the last good snapshot has them, with their roles as of that refresh, even when
+     * the snapshot is too old to serve logins: {@link #loginRefusal} says so.
+     */
+    @Override
+    public Optional<Identity> lookup(String user) {
+        IamSnapshot snapshot = state.snapshot();
+        return snapshot == null ? Optional.empty()
+                : snapshot.user(user).map(u -> new Identity(u.name(), u.roles(), "iam", Optional.of(u.arn())));
+    }
+
+    /** Stale or not loaded (every user refused), a user IAM has but does not allow, or one with no active key. */
+    @Override
+    public Optional<String> loginRefusal(String user) {
+        State s = state;
+        Optional<String> unusable = unusable(s);
+        if (unusable.isPresent()) {
+            return unusable;
+        }
+        Optional<IamUser> u = s.snapshot().user(user);
+        if (u.isEmpty()) {
+            return s.snapshot().refusal(user);
+        }
+        return u.get().keys().values().stream().anyMatch(IamUser.KeyState::active) ? Optional.empty()
+                : Optional.of("IAM user " + u.get().name() + " has no active key");
+    }
+
     @Override
     public void onRefresh(Runnable listener) {
         listeners.add(listener);
