@@ -5,6 +5,7 @@ import io.sallyport.identity.Identity;
 import io.sallyport.net.IpLiterals;
 import io.sallyport.net.Printable;
 import io.sallyport.policy.Decision;
+import io.sallyport.policy.RoleConditions;
 import io.sallyport.ssh.Rules;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -23,7 +24,9 @@ import java.util.concurrent.atomic.AtomicInteger;
  * Answers {@code explain} by the {@link Rules} it is given, with the calls a login and a tunnel
  * request make: the identity a plain-key login as the user would have ({@code Logins#lookup}),
  * whether such a login would be refused now whatever the key ({@code Logins#loginRefusal}: IAM data
- * too old, a user IAM does not allow), then {@code ForwardingPolicy#decide} for the identity's roles.
+ * too old, a user IAM does not allow), then {@code ForwardingPolicy#decide} for the identity's roles
+ * that a login from the address asked about keeps ({@code RoleConditions}: a role's {@code from};
+ * its {@code require} is named as a condition on the login).
  *
  * <p>A decision may block in the system resolver, a call that cannot be interrupted. So it runs on
  * at most {@link #MAX_DECIDING} threads of this explainer's own, and the answer waits for it at most
@@ -88,7 +91,17 @@ public final class Explainer {
                     + (rules.config().identity().certificates().authorities().isEmpty() ? "; no login, so no tunnel" : "");
             return new Explanation(q, who, new Decision.Deny(reason), notes);
         }
-        return new Explanation(q, who, decide(rules, who.get().roles(), q.target()), notes);
+        // The roles' from is judged on the address asked about; their require is a condition on the
+        // login's key, which explain cannot see: said, and the role counted as met.
+        RoleConditions.Explained conditions = rules.policy().conditions().explain(who.get().roles(),
+                q.from().flatMap(IpLiterals::parse));
+        for (RoleConditions.Dropped d : conditions.dropped()) {
+            notes.add("role " + d.role() + " does not apply: " + d.reason());
+        }
+        for (RoleConditions.Pending p : conditions.pending()) {
+            notes.add("role " + p.role() + " applies only to a login that meets: " + p.condition());
+        }
+        return new Explanation(q, who, decide(rules, conditions.kept(), q.target()), notes);
     }
 
     private Decision decide(Rules rules, List<String> roles, Config.HostPort target) throws Busy {

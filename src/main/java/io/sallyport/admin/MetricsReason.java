@@ -37,6 +37,7 @@ public final class MetricsReason {
             new Phrase("unknown user", "unknown_user"),
             new Phrase("key ", "key_not_authorized"),
             new Phrase("no rule of role", "no_rule"),
+            new Phrase("no role left for this login", "no_role_left"),
             new Phrase("audit spool", "audit_spool"),
             new Phrase("IAM data is stale", "iam_stale"),
             new Phrase("no IAM data", "iam_stale"),

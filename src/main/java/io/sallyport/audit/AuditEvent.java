@@ -53,15 +53,35 @@ public sealed interface AuditEvent {
      * @param certSerial the certificate's serial, unsigned decimal; a string because serials use all
      *                   64 bits and JSON readers lose precision beyond 2^53
      * @param ca         the name of the trusted CA that issued the certificate
+     * @param roles      the roles the login holds: for a login judged against its roles' {@code from}
+     *                   and {@code require}, the ones it kept
+     * @param rolesDropped the roles the login was given but did not keep, each with why
      */
     record AuthInfo(String method, Optional<String> source, String keyType, String keyFp,
                     Optional<String> iamArn, List<String> roles,
-                    Optional<String> certKeyId, Optional<String> certSerial, Optional<String> ca) {
+                    Optional<String> certKeyId, Optional<String> certSerial, Optional<String> ca,
+                    List<DroppedRole> rolesDropped) {
+
+        public AuthInfo {
+            roles = List.copyOf(roles);
+            rolesDropped = List.copyOf(rolesDropped);
+        }
 
         /** A plain public key login. */
         public AuthInfo(String method, Optional<String> source, String keyType, String keyFp,
                         Optional<String> iamArn, List<String> roles) {
             this(method, source, keyType, keyFp, iamArn, roles, Optional.empty(), Optional.empty(), Optional.empty());
+        }
+
+        public AuthInfo(String method, Optional<String> source, String keyType, String keyFp,
+                        Optional<String> iamArn, List<String> roles,
+                        Optional<String> certKeyId, Optional<String> certSerial, Optional<String> ca) {
+            this(method, source, keyType, keyFp, iamArn, roles, certKeyId, certSerial, ca, List.of());
+        }
+
+        /** The same login holding {@code kept}, having been given and refused the {@code dropped} ones too. */
+        public AuthInfo withRoles(List<String> kept, List<DroppedRole> dropped) {
+            return new AuthInfo(method, source, keyType, keyFp, iamArn, kept, certKeyId, certSerial, ca, dropped);
         }
 
         Map<String, Object> json() {
@@ -77,6 +97,19 @@ public sealed interface AuditEvent {
             if (!roles.isEmpty()) {
                 m.put("roles", roles);
             }
+            if (!rolesDropped.isEmpty()) {
+                m.put("roles_dropped", rolesDropped.stream().map(DroppedRole::json).toList());
+            }
+            return m;
+        }
+    }
+
+    /** A role a login was given but does not hold: its {@code from} or {@code require} is not met. */
+    record DroppedRole(String role, String reason) {
+        Map<String, Object> json() {
+            Map<String, Object> m = new LinkedHashMap<>();
+            m.put("role", role);
+            m.put("reason", reason);
             return m;
         }
     }

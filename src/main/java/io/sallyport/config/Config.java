@@ -117,6 +117,14 @@ public record Config(
         public String configName() {
             return name().toLowerCase(java.util.Locale.ROOT).replace('_', '-');
         }
+
+        /** What it asks of a login, in words for operators. */
+        public String meaning() {
+            return switch (this) {
+                case FIDO -> "a FIDO key, with user presence on the login's signature";
+                case FIDO_VERIFIED -> "a FIDO key, with user presence and verification (PIN, biometric) on the login's signature";
+            };
+        }
     }
 
     /**

@@ -115,12 +115,20 @@ public final class EffectiveConfig {
             row(1, "roles", String.valueOf(p.roles().size()));
         }
         for (Config.Role role : p.roles().values()) {
+            List<String> lines = new java.util.ArrayList<>();
             if (role.allow().isEmpty()) {
-                row(2, role.name(), "(no allow rules: grants nothing)");
+                lines.add("(no allow rules: grants nothing)");
+            }
+            role.allow().forEach(rule -> lines.add("allow " + rule.value()));
+            if (!role.from().isEmpty()) {
+                lines.add("from " + join(role.from()) + " only (a login from elsewhere does not get this role)");
+            }
+            for (Config.Requirement r : role.require()) {
+                lines.add("require " + r.configName() + " (" + r.meaning() + ")");
             }
             String label = role.name();
-            for (Config.Located<String> rule : role.allow()) {
-                row(2, label, "allow " + rule.value());
+            for (String line : lines) {
+                row(2, label, line);
                 label = "";
             }
         }

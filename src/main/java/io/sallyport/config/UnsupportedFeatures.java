@@ -17,11 +17,7 @@ final class UnsupportedFeatures {
 
     private static final List<Feature> NOT_YET = List.of(
             new Feature(List.of("proxy_protocol", "enabled"), UnsupportedFeatures::isTrue,
-                    "the PROXY protocol"),
-            new Feature(List.of("policy", "roles", "*", "from"), UnsupportedFeatures::isNonEmptyList,
-                    "a role's from"),
-            new Feature(List.of("policy", "roles", "*", "require"), UnsupportedFeatures::isNonEmptyList,
-                    "a role's require"));
+                    "the PROXY protocol"));
 
     private UnsupportedFeatures() {}
 
@@ -53,9 +49,6 @@ final class UnsupportedFeatures {
         return out;
     }
 
-    private static boolean isNonEmptyList(YamlNode node) {
-        return node instanceof YamlNode.Sequence s && !s.items().isEmpty();
-    }
 
     private static boolean isTrue(YamlNode node) {
         return node instanceof YamlNode.Scalar s && s.kind() == YamlNode.Kind.BOOLEAN && Boolean.parseBoolean(s.text());

@@ -42,15 +42,28 @@ public final class ForwardingPolicy {
     private final List<Cidr> privateNetworks;
     private final DenyList denyList;
     private final TargetResolver resolver;
+    private final RoleConditions conditions;
 
     public ForwardingPolicy(Map<String, List<AllowRule>> rulesByRole, List<Cidr> privateNetworks,
                             DenyList denyList, TargetResolver resolver) {
+        this(rulesByRole, privateNetworks, denyList, resolver, RoleConditions.NONE);
+    }
+
+    /** @param conditions the roles' {@code from} and {@code require}, which decide the roles a login keeps */
+    public ForwardingPolicy(Map<String, List<AllowRule>> rulesByRole, List<Cidr> privateNetworks,
+                            DenyList denyList, TargetResolver resolver, RoleConditions conditions) {
         Map<String, List<AllowRule>> copy = new LinkedHashMap<>();
         rulesByRole.forEach((role, rules) -> copy.put(role, List.copyOf(rules)));
         this.rulesByRole = java.util.Collections.unmodifiableMap(copy);
         this.privateNetworks = List.copyOf(privateNetworks);
         this.denyList = denyList;
         this.resolver = resolver;
+        this.conditions = conditions;
+    }
+
+    /** The roles' {@code from} and {@code require}: which of its roles a login keeps. */
+    public RoleConditions conditions() {
+        return conditions;
     }
 
     public Map<String, List<AllowRule>> rulesByRole() {

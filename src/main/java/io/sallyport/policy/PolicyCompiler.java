@@ -55,7 +55,7 @@ public final class PolicyCompiler {
         Config.Policy p = config.policy();
         Map<String, List<AllowRule>> rules = rules(config, problems);
         DenyList deny = new DenyList(cidrs(p.deny()), p.unsafeAllowLoopback(), ownAddresses);
-        return new ForwardingPolicy(rules, cidrs(p.privateNetworks()), deny, resolver);
+        return new ForwardingPolicy(rules, cidrs(p.privateNetworks()), deny, resolver, RoleConditions.of(p));
     }
 
     private static Map<String, List<AllowRule>> rules(Config config, List<ConfigProblem> problems) {

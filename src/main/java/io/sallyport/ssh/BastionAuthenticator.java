@@ -7,7 +7,12 @@ import io.sallyport.identity.CertificateLogin;
 import io.sallyport.identity.Identity;
 import io.sallyport.identity.SshCertificate;
 import io.sallyport.identity.SshPublicKey;
+import io.sallyport.net.IpLiterals;
 import io.sallyport.net.Printable;
+import io.sallyport.policy.LoginFacts;
+import io.sallyport.policy.RoleConditions;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
 import java.security.PublicKey;
 import java.time.Instant;
 import java.util.List;
@@ -143,6 +148,46 @@ final class BastionAuthenticator implements PublickeyAuthenticator {
         reject(state, username, key.map(k -> info(k, Optional.empty(), Optional.empty())),
                 penalty.reason().wireName() + ": " + penalty.clientMessage(), false);
         registry.endForPenalty(state, penalty);
+    }
+
+    /**
+     * Called once the signature made with the pending login's key has verified (and the FIDO flags
+     * of that signature, if any, are in {@link SessionState#fidoProof}): keeps the roles whose
+     * {@code from} and {@code require} this login meets, and records what it proved for the live
+     * re-checks. A login whose conditions dropped roles and left none that allows anything is
+     * refused ({@code auth.reject} naming each dropped role and why) rather than let in to do
+     * nothing: the client then offers its next key, and the user reads why in the audit trail.
+     *
+     * @return false when the login is refused
+     */
+    boolean qualify(ServerSession session) {
+        SessionState state = SessionState.of(session);
+        SessionState.PendingLogin login = state == null ? null : state.pending;
+        if (login == null) {
+            return false; // MINA verified a key this class never accepted: fail closed
+        }
+        Rules now = rules.get();
+        LoginFacts facts = new LoginFacts(clientAddress(session), Optional.ofNullable(state.fidoProof));
+        Identity given = login.identity();
+        RoleConditions.Qualified q = now.policy().conditions().qualify(given.roles(), facts);
+        AuditEvent.AuthInfo info = login.auth().withRoles(q.kept(),
+                q.dropped().stream().map(d -> new AuditEvent.DroppedRole(d.role(), d.reason())).toList());
+        if (!q.dropped().isEmpty() && !now.policy().grantsAnything(q.kept())) {
+            state.pending = null;
+            state.fidoProof = null; // proved by this key only; the next key proves its own
+            reject(state, given.user(), Optional.of(info), "no role left for this login: " + q.dropped().stream()
+                    .map(d -> d.role() + " (" + d.reason() + ")").collect(java.util.stream.Collectors.joining(", ")));
+            return false;
+        }
+        Identity kept = new Identity(given.user(), q.kept(), given.source(), given.iamArn());
+        state.pending = new SessionState.PendingLogin(kept, info, login.key(), login.endsAt(), login.keyAgeWarning(), facts);
+        return true;
+    }
+
+    /** The client's address (behind a PROXY header, the one it names), IPv4-mapped IPv6 as IPv4; null if not IP. */
+    static InetAddress clientAddress(ServerSession session) {
+        return session.getClientAddress() instanceof InetSocketAddress a && a.getAddress() != null
+                ? IpLiterals.canonical(a.getAddress()) : null;
     }
 
     private Optional<SessionState.PendingLogin> decide(SessionState state, String username, SshPublicKey wire) {

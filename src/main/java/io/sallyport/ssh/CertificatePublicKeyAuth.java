@@ -30,7 +30,10 @@ import org.apache.sshd.server.session.ServerSession;
  * principals, window with {@code clock_skew}, {@code max_validity}, options, revocation), then the
  * signature algorithm. Only then does MINA run. What MINA alone checks — the CA signature,
  * {@code source-address}, the user's signature — is audited from the hooks below when it fails,
- * and any other refusal of MINA's is audited as such.
+ * and any other refusal of MINA's is audited as such. Once the signature has verified, the login's
+ * roles are judged on their {@code from} and {@code require} ({@link BastionAuthenticator#qualify}):
+ * a login left with no role that allows anything is refused there, before MINA reports success, so
+ * the client goes on to its next key (a FIDO key after a plain one).
  */
 final class CertificatePublicKeyAuth extends UserAuthPublicKey {
     private final BastionAuthenticator authenticator;
@@ -87,6 +90,9 @@ final class CertificatePublicKeyAuth extends UserAuthPublicKey {
         SessionState.PendingLogin pendingBefore = state.pending;
         try {
             Boolean result = super.doAuth(buffer, init);
+            if (Boolean.TRUE.equals(result) && !authenticator.qualify(session)) {
+                return Boolean.FALSE; // the signature verified, but no role this login meets allows anything
+            }
             if (Boolean.FALSE.equals(result) && state.authRejects.get() == rejectsBefore && state.pending == pendingBefore
                     && !state.terminated.get()) {
                 authenticator.refused(session, user, offer.key(), "refused by the SSH library");

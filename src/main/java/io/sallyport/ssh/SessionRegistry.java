@@ -217,15 +217,16 @@ final class SessionRegistry implements SessionListener, AutoCloseable {
             session.close(true);
             return;
         }
-        if (login == null) {
-            // MINA says authenticated but our authenticator never accepted: impossible with only
-            // publickey configured. Fail closed.
+        if (login == null || login.facts() == null) {
+            // MINA says authenticated but our authenticator never accepted (or never judged the
+            // roles' from and require): impossible with only publickey configured. Fail closed.
             log.error("session authenticated without an accepted key; closing it");
             session.close(true);
             return;
         }
         state.loginKey = login.key();
         state.certificateEndsAt = login.endsAt().orElse(null);
+        state.loginFacts = login.facts();
         state.hadAccess = rules.get().policy().grantsAnything(login.identity().roles());
         state.identity = login.identity();
         state.auth = login.auth();
@@ -420,7 +421,8 @@ final class SessionRegistry implements SessionListener, AutoCloseable {
      * Holds every logged-in session to {@code now} (after a reload, an IAM refresh or a change of
      * the revocation list). Its login is checked again ({@link io.sallyport.identity.Logins#recheck}):
      * refused now (user gone, key removed or revoked, certificate's CA gone) ends it as
-     * {@code revoked}. Otherwise its roles become the ones it would get now, so its next tunnel is
+     * {@code revoked}. Otherwise its roles become the ones it would get now, less those whose
+     * {@code from} or {@code require} its login does not meet now, so its next tunnel is
      * decided by them; each open tunnel that {@code now} refuses is closed with its reason
      * ({@link ForwardingChannel#reconsider}); and a session that had access and is left without a
      * role that grants anything is ended as {@code revoked} (one that never had any is left alone).
@@ -459,7 +461,7 @@ final class SessionRegistry implements SessionListener, AutoCloseable {
                 ended++;
                 continue;
             }
-            io.sallyport.identity.Identity current = accept.identity();
+            io.sallyport.identity.Identity current = qualified(s, who, accept.identity(), now, cause);
             if (!current.equals(who)) {
                 s.identity = current;
             }
@@ -483,6 +485,27 @@ final class SessionRegistry implements SessionListener, AutoCloseable {
 
     private static boolean fromAllowed(AllowedSources from, SessionState s) {
         return io.sallyport.net.IpLiterals.parse(s.client.ip()).map(from::allows).orElse(!from.restricts());
+    }
+
+    /**
+     * The roles of {@code given} that the session's login meets the {@code from} and {@code require}
+     * of under {@code now}, judged on what the login proved ({@link SessionState#loginFacts}); a role
+     * the session held and loses here is logged with why.
+     */
+    private static io.sallyport.identity.Identity qualified(SessionState s, io.sallyport.identity.Identity held,
+            io.sallyport.identity.Identity given, Rules now, String cause) {
+        io.sallyport.policy.LoginFacts facts = s.loginFacts;
+        if (facts == null) {
+            facts = new io.sallyport.policy.LoginFacts(null, Optional.empty()); // nothing proved: meets no condition
+        }
+        io.sallyport.policy.RoleConditions.Qualified q = now.policy().conditions().qualify(given.roles(), facts);
+        for (io.sallyport.policy.RoleConditions.Dropped d : q.dropped()) {
+            if (held.roles().contains(d.role())) {
+                log.info("session {} of {} loses role {} after {}: {}", s.id, held.user(), d.role(), cause, d.reason());
+            }
+        }
+        return q.dropped().isEmpty() ? given
+                : new io.sallyport.identity.Identity(given.user(), q.kept(), given.source(), given.iamArn());
     }
 
     /**

@@ -83,6 +83,11 @@ final class SessionState {
      */
     volatile io.sallyport.policy.LoginFacts.FidoProof fidoProof;
     /**
+     * What the login proved (client address, FIDO flags), on which its roles' {@code from} and
+     * {@code require} were judged; judged again on it when the policy changes. Set at login.
+     */
+    volatile io.sallyport.policy.LoginFacts loginFacts;
+    /**
      * Whether the session's roles allowed anything under the rules it was last held to (at login,
      * then at each re-check): a session that had access and lost it all is ended; one that never
      * had any (a user with no roles yet) is left alone, it can do nothing.
@@ -94,11 +99,14 @@ final class SessionState {
     /**
      * @param key    the key or certificate offered, in wire form
      * @param endsAt for a certificate, when a session made with it must end
+     * @param facts  what the login proved, once its signature verified and its roles were judged on
+     *               it ({@link BastionAuthenticator#qualify}); null before: such a login never counts
      */
     record PendingLogin(Identity identity, AuditEvent.AuthInfo auth, SshPublicKey key, Optional<Instant> endsAt,
-                        Optional<String> keyAgeWarning) {
-        PendingLogin(Identity identity, AuditEvent.AuthInfo auth, SshPublicKey key, Optional<Instant> endsAt) {
-            this(identity, auth, key, endsAt, Optional.empty());
+                        Optional<String> keyAgeWarning, io.sallyport.policy.LoginFacts facts) {
+        PendingLogin(Identity identity, AuditEvent.AuthInfo auth, SshPublicKey key, Optional<Instant> endsAt,
+                     Optional<String> keyAgeWarning) {
+            this(identity, auth, key, endsAt, keyAgeWarning, null);
         }
     }
 

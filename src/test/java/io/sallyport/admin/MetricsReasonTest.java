@@ -23,6 +23,7 @@ class MetricsReasonTest {
         assertThat(MetricsReason.label("unknown user")).isEqualTo("unknown_user");
         assertThat(MetricsReason.label("key SHA256:abc is not one of alice's keys")).isEqualTo("key_not_authorized");
         assertThat(MetricsReason.label("no rule of role(s) dev allows db:5432")).isEqualTo("no_rule");
+        assertThat(MetricsReason.label("no role left for this login: prod (require fido: not a FIDO key)")).isEqualTo("no_role_left");
         assertThat(MetricsReason.label("audit spool full: 10 of 10 bytes hold events")).isEqualTo("audit_spool");
         assertThat(MetricsReason.label("revoked: key SHA256:abc")).isEqualTo("revoked");
         assertThat(MetricsReason.label("idle")).isEqualTo("idle");

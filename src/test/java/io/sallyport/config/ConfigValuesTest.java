@@ -149,6 +149,34 @@ class ConfigValuesTest {
     }
 
     @Test
+    void roleFromAndRequireAreReadAndChecked() throws Exception {
+        Config c = parse("""
+                policy:
+                  roles:
+                    admin:
+                      allow: ["10.0.0.0/16:22"]
+                      from: [203.0.113.0/24, "2001:db8::/32"]
+                      require: [fido, fido-verified, fido]
+                """);
+        assertThat(c.policy().roles().get("admin").from()).containsExactly("203.0.113.0/24", "2001:db8::/32");
+        assertThat(c.policy().roles().get("admin").require())
+                .containsExactly(Config.Requirement.FIDO, Config.Requirement.FIDO_VERIFIED);
+
+        List<ConfigProblem> problems = problemsOf("""
+                policy:
+                  roles:
+                    admin:
+                      allow: []
+                      from: [203.0.113.7/24]
+                      require: [yubikey]
+                """);
+        assertThat(problems).extracting(ConfigProblem::line, ConfigProblem::keyPath).containsExactly(
+                tuple(5, "policy.roles.admin.from[0]"), tuple(6, "policy.roles.admin.require[0]"));
+        assertThat(problems.get(0).message()).contains("host bits set");
+        assertThat(problems.get(1).message()).contains("fido").contains("fido-verified");
+    }
+
+    @Test
     void badUserNamesAreRefused() {
         ConfigProblem p = onlyProblemOf("identity:\n  local:\n    users:\n      \"alice smith\": {}\n");
 

@@ -65,6 +65,29 @@ class EffectiveConfigTest {
     }
 
     @Test
+    void summaryShowsEachRolesFromAndRequireUnderItsRules() throws Exception {
+        String text = EffectiveConfig.render(parse("""
+                policy:
+                  roles:
+                    prod:
+                      allow: ["10.0.0.0/16:22"]
+                      from: [203.0.113.0/24, "2001:db8::/32"]
+                      require: [fido-verified]
+                    office:
+                      allow: []
+                      from: [198.51.100.0/24]
+                    dev:
+                      allow: ["10.1.0.0/16:22"]
+                """));
+
+        assertThat(text).containsPattern("(?m)^    prod +allow 10\\.0\\.0\\.0/16:22\n +from 203\\.0\\.113\\.0/24, 2001:db8::/32 only"
+                + " \\(a login from elsewhere does not get this role\\)\n +require fido-verified \\(a FIDO key, with user presence"
+                + " and verification \\(PIN, biometric\\) on the login's signature\\)\n    office ");
+        assertThat(text).containsPattern("(?m)^    office +\\(no allow rules: grants nothing\\)\n +from 198\\.51\\.100\\.0/24 only ");
+        assertThat(text).containsPattern("(?m)^    dev +allow 10\\.1\\.0\\.0/16:22\n  \\S");
+    }
+
+    @Test
     void summaryShowsTheSpoolOnlyWhenCloudWatchShippingFeedsIt() throws Exception {
         assertThat(EffectiveConfig.render(parse(""))).containsPattern("(?m)^  spool +off ");
 
