@@ -260,6 +260,9 @@ class CliIT {
                 "  roles:",
                 "    ops:",
                 "      allow: [\"169.254.169.254:80\"]",
+                "admin:",
+                "  socket: admin.sock",
+                "  metrics_listen: null",
                 ""));
 
         try (ChildProcess server = SallyportJar.start("run", "-c", file.toString())) {
@@ -483,6 +486,9 @@ class CliIT {
                     "  unsafe_allow_loopback: true",
                     "audit:",
                     "  file: audit.jsonl",
+                    "admin:",
+                    "  socket: admin.sock",
+                    "  metrics_listen: null",
                     ""));
 
             try (ChildProcess server = SallyportJar.start("run", "-c", file.toString())) {
@@ -570,6 +576,9 @@ class CliIT {
                 "host_keys: [\"host_key\"]",
                 "audit:",
                 "  file: audit.jsonl",
+                "admin:",
+                "  socket: admin.sock",
+                "  metrics_listen: null",
                 ""));
         Path auditFile = dir.resolve("audit.jsonl");
 
