@@ -226,9 +226,14 @@ public final class BastionServer implements AutoCloseable {
      *
      * @param swapped run once {@code next} is in force, before any live session is re-checked (the
      *                caller audits the reload there, so that it precedes the closes it causes)
+     * @throws IllegalStateException when the server is stopping or stopped: nothing is applied, and
+     *                               {@code swapped} is not run (nothing may follow {@code server.stop})
      */
     public Followed apply(Rules next, Optional<RevocationFile> nextRevoked, Runnable swapped) {
         synchronized (changeLock) {
+            if (stopped) {
+                throw new IllegalStateException("the server is shutting down");
+            }
             rules = next;
             revoked = nextRevoked;
             Config.Limits limits = next.config().limits();
@@ -248,6 +253,9 @@ public final class BastionServer implements AutoCloseable {
 
     private Followed reconsider(String cause) {
         synchronized (changeLock) {
+            if (stopped) {
+                return new Followed(0, 0); // every session is being ended for the shutdown
+            }
             return follow(registry.reconsider(rules, cause));
         }
     }
@@ -345,6 +353,10 @@ public final class BastionServer implements AutoCloseable {
             return;
         }
         stopped = true;
+        synchronized (changeLock) {
+            // A reload or re-check under way finishes first: its events precede the shutdown's, and
+            // none begins after (see apply).
+        }
         registry.terminateAll(TerminationReason.SHUTDOWN);
         try {
             sshd.stop(false);

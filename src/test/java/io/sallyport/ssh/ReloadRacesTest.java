@@ -30,18 +30,19 @@ import org.apache.sshd.common.config.keys.PublicKeyEntry;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/**
- * A login decided under the rules of the moment, whose session MINA reports authenticated only
- * after a reload has re-checked every live session: the re-check skipped it (not yet logged in),
- * so it is held to the rules in force when it becomes a session.
- */
-class LoginDuringReloadTest {
+/** A reload racing the things that happen beside it: a login, the server's stop. */
+class ReloadRacesTest {
     private static final Duration WAIT = Duration.ofSeconds(10);
 
     @TempDir
     Path dir;
     private final int port = freePort();
 
+    /**
+     * A login decided under the rules of the moment, whose session MINA reports authenticated only
+     * after a reload has re-checked every live session: the re-check skipped it (not yet logged in),
+     * so it is held to the rules in force when it becomes a session.
+     */
     @Test
     void loginAcceptedJustBeforeAReloadRemovedTheUserIsEndedAsRevoked() throws Exception {
         KeyPair alice = rsa();
@@ -89,6 +90,35 @@ class LoginDuringReloadTest {
         } finally {
             client.stop();
             server[0].close();
+            auditor.close();
+        }
+    }
+
+    /** SIGHUP or {@code sallyport reload} as the server shuts down: nothing is applied after its stop. */
+    @Test
+    void reloadAfterTheServerStoppedAppliesNothingAndAuditsNothingAfterServerStop() throws Exception {
+        Config before = config("before.yaml", "alice", rsa());
+        Config after = config("after.yaml", "bob", rsa());
+        ServerAssembly.Validated v = ServerAssembly.validate(before, TargetResolver.system());
+        ServerAssembly.Validated next = ServerAssembly.validate(after, TargetResolver.system());
+        RecordingAuditSink audit = new RecordingAuditSink();
+        Auditor auditor = new Auditor("test", Clock.systemUTC(), List.of(audit));
+        BastionServer server = new BastionServer(before, List.of(rsa()), v.logins(), v.policy(), auditor);
+        try {
+            server.start();
+            server.stop("shutdown");
+            Rules rules = server.rules();
+            AtomicInteger swapped = new AtomicInteger();
+
+            org.assertj.core.api.Assertions.assertThatThrownBy(() -> server.apply(new Rules(after, next.logins(), next.policy()),
+                    Optional.empty(), swapped::incrementAndGet)).isInstanceOf(IllegalStateException.class);
+
+            assertThat(swapped.get()).isZero();
+            assertThat(server.rules()).isSameAs(rules);
+            List<JsonNode> events = audit.all();
+            assertThat(events.get(events.size() - 1).path("event").asText()).isEqualTo("server.stop");
+        } finally {
+            server.close();
             auditor.close();
         }
     }
