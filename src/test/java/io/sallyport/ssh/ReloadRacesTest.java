@@ -123,6 +123,33 @@ class ReloadRacesTest {
         }
     }
 
+    /**
+     * A tunnel or login decided under the new rules on another thread the moment they are in force
+     * is refused for a reason the reload caused: its event must come after {@code config.reload}.
+     */
+    @Test
+    void theNewRulesComeIntoForceOnlyOnceTheReloadIsAudited() throws Exception {
+        Config before = config("before.yaml", "alice", rsa());
+        Config after = config("after.yaml", "bob", rsa());
+        ServerAssembly.Validated v = ServerAssembly.validate(before, TargetResolver.system());
+        ServerAssembly.Validated next = ServerAssembly.validate(after, TargetResolver.system());
+        Auditor auditor = new Auditor("test", Clock.systemUTC(), List.of(new RecordingAuditSink()));
+        BastionServer server = new BastionServer(before, List.of(rsa()), v.logins(), v.policy(), auditor);
+        try {
+            Rules old = server.rules();
+            Rules[] inForceWhileAudited = new Rules[1];
+
+            server.apply(new Rules(after, next.logins(), next.policy()), Optional.empty(),
+                    () -> inForceWhileAudited[0] = server.rules());
+
+            assertThat(inForceWhileAudited[0]).isSameAs(old);
+            assertThat(server.rules().config()).isSameAs(after);
+        } finally {
+            server.close();
+            auditor.close();
+        }
+    }
+
     private Config config(String name, String user, KeyPair key) throws Exception {
         Path file = dir.resolve(name);
         Files.writeString(file, String.join("\n",
