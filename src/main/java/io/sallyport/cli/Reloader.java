@@ -87,9 +87,6 @@ final class Reloader {
         }
         next.warnings().forEach(w -> log.warn("{}", w));
         List<String> restart = RestartNeeded.between(running, next);
-        if (next.identity().iam().enabled()) {
-            started.iam().ifPresent(iam -> iam.reconfigure(next));
-        }
         String digest = BastionServer.configDigest(next);
         BastionServer.Followed followed;
         try {
@@ -97,6 +94,11 @@ final class Reloader {
                 // In the trail the sinks had: a file being replaced ends with the reload that replaced it.
                 auditor.emit(new AuditEvent.ConfigReload(trigger, file.toString(), true, Optional.of(digest), restart,
                         Optional.empty()));
+                // Here, under the server's change lock: a refresh under the new IAM rules is re-checked
+                // against the new policy, never the old one.
+                if (next.identity().iam().enabled()) {
+                    started.iam().ifPresent(iam -> iam.reconfigure(next));
+                }
                 if (newFile || newStdout) {
                     auditor.replaceSinks(s -> (newFile && s instanceof JsonLinesFileSink)
                             || (newStdout && s instanceof StdoutSink), sinks);
