@@ -210,13 +210,14 @@ final class SessionRegistry implements SessionListener, AutoCloseable {
         io.sallyport.identity.AuthDecision d = recheck(now, state.identity, state.loginKey);
         if (!(d instanceof io.sallyport.identity.AuthDecision.Accept accept)) {
             log.info("ending session {} of {} at login: {}", state.id, state.identity.user(), why(d));
-            terminate(state, TerminationReason.REVOKED, "access revoked");
+            // Marked now (no tunnel opens); ended off this thread, after MINA has answered the login.
+            refuse(state, TerminationReason.REVOKED, "access revoked");
         } else if (!accept.identity().equals(state.identity)) {
             state.identity = accept.identity();
             if (!now.policy().grantsAnything(accept.identity().roles())) {
                 log.info("ending session {} of {} at login: no role left that allows anything", state.id,
                         state.identity.user());
-                terminate(state, TerminationReason.REVOKED, "access revoked");
+                refuse(state, TerminationReason.REVOKED, "access revoked");
             }
         }
     }
