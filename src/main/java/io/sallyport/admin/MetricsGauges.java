@@ -107,7 +107,7 @@ public final class MetricsGauges {
                 }).register(registry);
         GaugeWithCallback.builder().name("sallyport_heap_high_water_ratio")
                 .help("limits.memory_high_water: above this share of the heap, new logins and tunnels are refused")
-                .callback(cb -> cb.call(s.heapHighWater())).register(registry);
+                .callback(cb -> cb.call(s.heapHighWater().getAsDouble())).register(registry);
     }
 
     /** The last value for a moment, so one scrape reads its source once. */

@@ -25,12 +25,12 @@ import java.util.function.Supplier;
  * @param shipper              the shipper's counters, with CloudWatch shipping on
  * @param iam                  the IAM source's freshness, with {@code identity.iam.enabled}
  * @param hostCertificateExpiry the earliest {@code valid_before} of the served host certificates
- * @param heapHighWater        {@code limits.memory_high_water} as a fraction of the maximum heap
+ * @param heapHighWater        {@code limits.memory_high_water} in force (a reload changes it) as a fraction of the maximum heap
  */
 public record MetricsSources(IntSupplier openConnections, IntSupplier openSessions, IntSupplier openTunnels,
                              BooleanSupplier acceptingLogins, Supplier<Optional<String>> auditRefusal,
                              Optional<Supplier<Spool.Status>> spool, Optional<Supplier<CloudWatchShipper.Stats>> shipper,
-                             Optional<Iam> iam, Supplier<Optional<Instant>> hostCertificateExpiry, double heapHighWater,
+                             Optional<Iam> iam, Supplier<Optional<Instant>> hostCertificateExpiry, java.util.function.DoubleSupplier heapHighWater,
                              Clock clock) {
 
     /**

@@ -10,8 +10,9 @@ import sun.misc.Signal;
 /**
  * SIGHUP as {@code sallyport reload} ({@code systemctl reload} sends it). Installed before anything
  * else: the JVM's default for SIGHUP is an orderly shutdown, which would end every session. A
- * signal before the server is up is logged and ignored; signals that arrive while a reload runs
- * fold into one more reload after it, so a burst of them is at most two reloads.
+ * signal before the server is up is logged and applied once it is (the file may have changed since
+ * the server read it); signals that arrive while a reload runs fold into one more reload after it,
+ * so a burst of them is at most two reloads.
  */
 final class HangUp {
     private static final Logger log = LoggerFactory.getLogger(HangUp.class);
@@ -22,9 +23,11 @@ final class HangUp {
         return t;
     });
     private final AtomicBoolean queued = new AtomicBoolean();
+    /** A SIGHUP came before {@link #reloadWith}: the server then reloads once it is up. */
+    private final AtomicBoolean missed = new AtomicBoolean();
     private volatile Runnable reload;
 
-    private HangUp() {}
+    HangUp() {}
 
     static HangUp install() {
         HangUp h = new HangUp();
@@ -35,19 +38,29 @@ final class HangUp {
     /** From now on SIGHUP runs {@code reload} (off the signal thread). */
     void reloadWith(Runnable reload) {
         this.reload = reload;
+        if (missed.getAndSet(false)) {
+            log.info("reloading for the SIGHUP received while the server was starting");
+            received();
+        }
     }
 
-    private void received() {
+    void received() {
         Runnable r = reload;
         if (r == null) {
-            log.warn("SIGHUP before the server is up: ignored (nothing to reload yet)");
-            return;
+            missed.set(true);
+            r = reload;
+            // reloadWith may have run meanwhile: whichever of the two clears the mark reloads.
+            if (r == null || !missed.getAndSet(false)) {
+                log.warn("SIGHUP before the server is up: the config is read again once it is");
+                return;
+            }
         }
+        Runnable run = r;
         if (queued.compareAndSet(false, true)) {
             worker.execute(() -> {
                 queued.set(false);
                 try {
-                    r.run();
+                    run.run();
                 } catch (RuntimeException e) {
                     log.error("reload on SIGHUP failed: {}", e.toString());
                 }

@@ -87,26 +87,45 @@ final class Reloader {
         }
         next.warnings().forEach(w -> log.warn("{}", w));
         List<String> restart = RestartNeeded.between(running, next);
-        if (next.identity().iam().enabled()) {
-            started.iam().ifPresent(iam -> iam.reconfigure(next));
-        }
         String digest = BastionServer.configDigest(next);
-        BastionServer.Followed followed = server.apply(new Rules(next, v.logins(), v.policy()), v.revoked(),
-                () -> {
-                    // In the trail the sinks had: a file being replaced ends with the reload that replaced it.
-                    auditor.emit(new AuditEvent.ConfigReload(trigger, file.toString(), true, Optional.of(digest), restart,
-                            Optional.empty()));
-                    if (newFile || newStdout) {
-                        auditor.replaceSinks(s -> (newFile && s instanceof JsonLinesFileSink)
-                                || (newStdout && s instanceof StdoutSink), sinks);
-                    }
-                });
+        BastionServer.Followed followed;
+        try {
+            followed = server.apply(new Rules(next, v.logins(), v.policy()), v.revoked(), () -> {
+                // In the trail the sinks had: a file being replaced ends with the reload that replaced it.
+                auditor.emit(new AuditEvent.ConfigReload(trigger, file.toString(), true, Optional.of(digest), restart,
+                        Optional.empty()));
+                // Here, under the server's change lock: a refresh under the new IAM rules is re-checked
+                // against the new policy, never the old one.
+                if (next.identity().iam().enabled()) {
+                    started.iam().ifPresent(iam -> iam.reconfigure(next));
+                }
+                if (newFile || newStdout) {
+                    auditor.replaceSinks(s -> (newFile && s instanceof JsonLinesFileSink)
+                            || (newStdout && s instanceof StdoutSink), sinks);
+                }
+            });
+        } catch (IllegalStateException e) {
+            // The server stopped meanwhile: nothing applied, and no event may follow server.stop.
+            closeAll(sinks);
+            log.warn("config {} not reloaded ({}): {}", file, trigger, e.getMessage());
+            return ReloadResult.refused(file.toString(), List.of(e.getMessage()));
+        }
         sinksInForce = audit;
         log.info("config {} reloaded ({}, {}){}; {} session(s) ended, {} tunnel(s) closed", file, trigger, digest,
                 restart.isEmpty() ? "" : "; needs a restart to apply: " + String.join(", ", restart),
                 followed.sessionsEnded(), followed.tunnelsClosed());
         return new ReloadResult(true, file.toString(), Optional.of(digest), restart, List.of(), followed.sessionsEnded(),
                 followed.tunnelsClosed());
+    }
+
+    private static void closeAll(List<AuditSink> sinks) {
+        for (AuditSink s : sinks) {
+            try {
+                s.close();
+            } catch (Exception e) {
+                log.warn("closing audit sink {}: {}", s.getClass().getSimpleName(), e.toString());
+            }
+        }
     }
 
     private ReloadResult refused(String trigger, Path file, List<String> problems) {

@@ -242,7 +242,7 @@ public final class ServerAssembly {
         MetricsSources sources = new MetricsSources(server::openConnections, server::openSessions, server::openTunnels,
                 server::acceptingLogins, auditor::refusal, auditor.spool().map(s -> s::status),
                 auditor.shipper().map(s -> s::stats), iam, server::hostCertificateExpiry,
-                v.config().limits().memoryHighWaterPercent() / 100.0, Clock.systemUTC());
+                () -> server.rules().config().limits().memoryHighWaterPercent() / 100.0, Clock.systemUTC());
         InetSocketAddress address = new InetSocketAddress(listen.get().host(), listen.get().port());
         try {
             server.closeOnStop(MetricsEndpoint.start(address, auditor, sources));

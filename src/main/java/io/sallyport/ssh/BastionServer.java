@@ -225,11 +225,18 @@ public final class BastionServer implements AutoCloseable {
      * taken away by a limit. The caller has validated the config whole; what a reload cannot change
      * (listen, host keys, spool, sockets) is the caller's to report.
      *
-     * @param swapped run once {@code next} is in force, before any live session is re-checked (the
-     *                caller audits the reload there, so that it precedes the closes it causes)
+     * @param swapped run just before {@code next} comes into force (the caller audits the reload
+     *                there): every event {@code next} causes — a live session's tunnel closed, a
+     *                tunnel or login refused on another thread — follows it
+     * @throws IllegalStateException when the server is stopping or stopped: nothing is applied, and
+     *                               {@code swapped} is not run (nothing may follow {@code server.stop})
      */
     public Followed apply(Rules next, Optional<RevocationFile> nextRevoked, Runnable swapped) {
         synchronized (changeLock) {
+            if (stopped) {
+                throw new IllegalStateException("the server is shutting down");
+            }
+            swapped.run();
             rules = next;
             revoked = nextRevoked;
             Config.Limits limits = next.config().limits();
@@ -242,13 +249,15 @@ public final class BastionServer implements AutoCloseable {
             sshd.setCipherFactories(new ArrayList<>(CryptoProfiles.ciphers(crypto)));
             sshd.setMacFactories(new ArrayList<>(CryptoProfiles.macs(crypto)));
             sshd.setSignatureFactories(new ArrayList<>(CryptoProfiles.signatures(crypto)));
-            swapped.run();
             return follow(registry.reconsider(next, "reload"));
         }
     }
 
     private Followed reconsider(String cause) {
         synchronized (changeLock) {
+            if (stopped) {
+                return new Followed(0, 0); // every session is being ended for the shutdown
+            }
             return follow(registry.reconsider(rules, cause));
         }
     }
@@ -346,6 +355,10 @@ public final class BastionServer implements AutoCloseable {
             return;
         }
         stopped = true;
+        synchronized (changeLock) {
+            // A reload or re-check under way finishes first: its events precede the shutdown's, and
+            // none begins after (see apply).
+        }
         registry.terminateAll(TerminationReason.SHUTDOWN);
         try {
             sshd.stop(false);

@@ -241,10 +241,41 @@ final class SessionRegistry implements SessionListener, AutoCloseable {
         int count = counted.getAsInt();
         auditor.emit(new AuditEvent.AuthAccept(state.id, state.client, login.identity().user(), login.auth(),
                 login.keyAgeWarning()));
-        if (count > rules.get().config().policy().maxSessionsPerUser()) {
+        Rules now = rules.get();
+        if (count > now.config().policy().maxSessionsPerUser()) {
             // Two logins raced past the authenticator's check: the later one goes.
             terminate(state, TerminationReason.MAX_SESSIONS_PER_USER, "too many sessions for this user");
+            return;
         }
+        // A reload, an IAM refresh or a revocation that ran between the authenticator's decision
+        // and now passed this connection by (not yet logged in): its login is held to what is in
+        // force now. The identity is set above, before the rules are read, so a change that comes
+        // later finds this session logged in and re-checks it itself.
+        io.sallyport.identity.AuthDecision d = recheck(now, state.identity, state.loginKey);
+        if (!(d instanceof io.sallyport.identity.AuthDecision.Accept accept)) {
+            log.info("ending session {} of {} at login: {}", state.id, state.identity.user(), why(d));
+            // Marked now (no tunnel opens); ended off this thread, after MINA has answered the login.
+            refuse(state, TerminationReason.REVOKED, "access revoked");
+        } else if (!accept.identity().equals(state.identity)) {
+            state.identity = accept.identity();
+            if (!now.policy().grantsAnything(accept.identity().roles())) {
+                log.info("ending session {} of {} at login: no role left that allows anything", state.id,
+                        state.identity.user());
+                refuse(state, TerminationReason.REVOKED, "access revoked");
+            }
+        }
+    }
+
+    private static io.sallyport.identity.AuthDecision recheck(Rules now, io.sallyport.identity.Identity who, SshPublicKey key) {
+        try {
+            return now.logins().recheck(who, key);
+        } catch (RuntimeException e) {
+            return new io.sallyport.identity.AuthDecision.Reject("re-check failed: " + e.getClass().getSimpleName());
+        }
+    }
+
+    private static String why(io.sallyport.identity.AuthDecision d) {
+        return d instanceof io.sallyport.identity.AuthDecision.Reject r ? r.reason() : "unknown user";
     }
 
     @Override
@@ -448,15 +479,9 @@ final class SessionRegistry implements SessionListener, AutoCloseable {
             if (who == null || key == null || s.terminated.get()) {
                 continue;
             }
-            io.sallyport.identity.AuthDecision d;
-            try {
-                d = now.logins().recheck(who, key);
-            } catch (RuntimeException e) {
-                d = new io.sallyport.identity.AuthDecision.Reject("re-check failed: " + e.getClass().getSimpleName());
-            }
+            io.sallyport.identity.AuthDecision d = recheck(now, who, key);
             if (!(d instanceof io.sallyport.identity.AuthDecision.Accept accept)) {
-                String why = d instanceof io.sallyport.identity.AuthDecision.Reject r ? r.reason() : "unknown user";
-                log.info("ending session {} of {} after {}: {}", s.id, who.user(), cause, why);
+                log.info("ending session {} of {} after {}: {}", s.id, who.user(), cause, why(d));
                 terminate(s, TerminationReason.REVOKED, "access revoked");
                 ended++;
                 continue;

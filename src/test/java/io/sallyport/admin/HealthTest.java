@@ -45,7 +45,7 @@ class HealthTest {
         io.sallyport.audit.Spool.Status failing = new io.sallyport.audit.Spool.Status(5, 100, 1000, Optional.empty(), false,
                 true, 5, 1, 0, 0, 0);
         MetricsSources s = new MetricsSources(() -> 0, () -> 0, () -> 0, () -> true, Optional::empty,
-                Optional.of(() -> failing), Optional.empty(), Optional.empty(), Optional::empty, 0.85,
+                Optional.of(() -> failing), Optional.empty(), Optional.empty(), Optional::empty, () -> 0.85,
                 java.time.Clock.systemUTC());
         Health h = Health.of(s);
         assertThat(h.httpStatus()).isEqualTo(503);

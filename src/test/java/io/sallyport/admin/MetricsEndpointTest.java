@@ -42,6 +42,7 @@ class MetricsEndpointTest {
     private static final HttpClient HTTP = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
 
     private final AtomicReference<Optional<String>> auditRefusal = new AtomicReference<>(Optional.empty());
+    private final java.util.concurrent.atomic.AtomicReference<Double> highWater = new AtomicReference<>(0.85);
     private Auditor auditor;
     private MetricsEndpoint endpoint;
 
@@ -56,7 +57,7 @@ class MetricsEndpointTest {
                 Optional.of(() -> status), Optional.of(() -> stats),
                 Optional.of(new MetricsSources.Iam(() -> Optional.of(NOW.minusSeconds(42)),
                         () -> Optional.of(Duration.ofMillis(1500)), Optional::empty)),
-                () -> Optional.of(NOW.plus(Duration.ofDays(3))), 0.85, clock);
+                () -> Optional.of(NOW.plus(Duration.ofDays(3))), highWater::get, clock);
         endpoint = MetricsEndpoint.start(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), auditor, sources);
     }
 
@@ -125,6 +126,15 @@ class MetricsEndpointTest {
                 .contains("sallyport_connections_refused_total{reason=\"allow_sources\"} 20.0")
                 .contains("sallyport_logins_key_age_warning_total 1.0")
                 .contains("sallyport_logins_refused_total{reason=\"max_key_age\"} 1.0");
+    }
+
+    @Test
+    void heapHighWaterFollowsAReloadOfMemoryHighWater() throws Exception {
+        assertThat(send("GET", "/metrics").body()).contains("sallyport_heap_high_water_ratio 0.85");
+
+        highWater.set(0.95);
+
+        assertThat(send("GET", "/metrics").body()).contains("sallyport_heap_high_water_ratio 0.95");
     }
 
     @Test

@@ -46,6 +46,8 @@ public final class IamRefresher implements AutoCloseable {
     private Set<String> reportedProblems = Set.of();
     private int throttledInARow;
     private volatile boolean closed;
+    /** A {@link #refreshSoon} is queued and has not started yet. */
+    private final java.util.concurrent.atomic.AtomicBoolean soonQueued = new java.util.concurrent.atomic.AtomicBoolean();
     private volatile Duration lastDuration;
 
     public IamRefresher(IamClient client, IamIdentities identities, Settings settings, Random random) {
@@ -83,14 +85,18 @@ public final class IamRefresher implements AutoCloseable {
 
     /**
      * Refreshes as soon as the refresh thread is free (after a reload changed the IAM rules), in
-     * addition to the regular schedule.
+     * addition to the regular schedule. Requests made while one is waiting fold into it, so a burst
+     * of reloads is at most one refresh beyond the one running, never a queue of full IAM reads.
      */
     public void refreshSoon() {
-        if (!closed) {
+        if (!closed && soonQueued.compareAndSet(false, true)) {
             try {
-                thread.execute(this::refreshOnce);
+                thread.execute(() -> {
+                    soonQueued.set(false);
+                    refreshOnce();
+                });
             } catch (java.util.concurrent.RejectedExecutionException e) {
-                // closing: nothing to refresh for
+                soonQueued.set(false); // closing: nothing to refresh for
             }
         }
     }

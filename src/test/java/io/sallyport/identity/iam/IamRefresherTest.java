@@ -64,4 +64,27 @@ class IamRefresherTest {
         // 5 from the burst, then 20 at 100/s.
         assertThat(Duration.ofNanos(System.nanoTime() - t0)).isGreaterThanOrEqualTo(Duration.ofMillis(180));
     }
+
+    @Test
+    void aBurstOfReloadsIsAtMostOneRefreshBeyondTheOneRunning() throws Exception {
+        try (IamWorld world = new IamWorld("    refresh: 1h\n    max_staleness: 3h\n")) {
+            world.iam.user("ann").tag("sallyport:allow", "true").tag("sallyport:ssh-key", IamTestKeys.ed25519("burst"));
+            world.refresher.start();
+            int before = world.iam.calls("GetAccountAuthorizationDetails");
+            world.iam.inject(FakeIam.Fault.slow("GetAccountAuthorizationDetails", Duration.ofMillis(200)));
+
+            for (int i = 0; i < 20; i++) {
+                world.identities.reconfigure(world.config);
+            }
+
+            // Wait until the refresh thread is quiet: no new call for a second (bounded).
+            long deadline = System.nanoTime() + Duration.ofSeconds(15).toNanos();
+            int seen = -1;
+            while (System.nanoTime() < deadline && seen != world.iam.calls("GetAccountAuthorizationDetails")) {
+                seen = world.iam.calls("GetAccountAuthorizationDetails");
+                Thread.sleep(1000);
+            }
+            assertThat(world.iam.calls("GetAccountAuthorizationDetails") - before).isBetween(1, 2);
+        }
+    }
 }
