@@ -256,12 +256,19 @@ final class SessionRegistry implements SessionListener, AutoCloseable {
             log.info("ending session {} of {} at login: {}", state.id, state.identity.user(), why(d));
             // Marked now (no tunnel opens); ended off this thread, after MINA has answered the login.
             refuse(state, TerminationReason.REVOKED, "access revoked");
-        } else if (!accept.identity().equals(state.identity)) {
-            state.identity = accept.identity();
-            if (!now.policy().grantsAnything(accept.identity().roles())) {
-                log.info("ending session {} of {} at login: no role left that allows anything", state.id,
-                        state.identity.user());
-                refuse(state, TerminationReason.REVOKED, "access revoked");
+        } else {
+            // The roles it would get now, less those whose from or require its login does not meet:
+            // a recheck alone knows nothing of those conditions and would hand dropped roles back.
+            io.sallyport.identity.Identity current = qualified(state, state.identity, accept.identity(), now, "login");
+            if (!current.equals(state.identity)) {
+                state.identity = current;
+                boolean hasAccess = now.policy().grantsAnything(current.roles());
+                if (!hasAccess && state.hadAccess) {
+                    log.info("ending session {} of {} at login: no role left that allows anything", state.id,
+                            state.identity.user());
+                    refuse(state, TerminationReason.REVOKED, "access revoked");
+                }
+                state.hadAccess = hasAccess;
             }
         }
     }
