@@ -418,6 +418,14 @@ public final class OpenSsh {
      * whole process tree (including a {@code -J} child ssh) at {@code timeout}.
      */
     public Result run(List<String> args, byte[] stdin, Duration timeout) {
+        return run(args, stdin, Map.of(), timeout);
+    }
+
+    /**
+     * As {@link #run(List, byte[], Duration)}, with {@code extraEnv} added to ssh's environment (and so
+     * to a {@code -J} child ssh and its security key helper).
+     */
+    public Result run(List<String> args, byte[] stdin, Map<String, String> extraEnv, Duration timeout) {
         ProcessBuilder pb = new ProcessBuilder(command(args));
         Map<String, String> env = pb.environment();
         // A developer's agent or askpass helper must not change what authenticates or prompt anyone.
@@ -425,6 +433,7 @@ public final class OpenSsh {
         env.remove("SSH_ASKPASS");
         env.remove("SSH_ASKPASS_REQUIRE");
         env.remove("DISPLAY");
+        env.putAll(extraEnv);
         long start = System.nanoTime();
         Process p;
         try {
