@@ -4,6 +4,7 @@ import io.sallyport.admission.SourcePenalties;
 import io.sallyport.identity.SshPublicKey;
 import io.sallyport.net.Printable;
 import java.net.InetSocketAddress;
+import java.security.PublicKey;
 import java.security.cert.CertificateException;
 import java.util.List;
 import java.util.Optional;
@@ -11,6 +12,8 @@ import org.apache.sshd.common.NamedResource;
 import org.apache.sshd.common.signature.SignatureFactoriesManager;
 import org.apache.sshd.server.auth.AsyncAuthException;
 import org.apache.sshd.common.config.keys.OpenSshCertificate;
+import org.apache.sshd.common.config.keys.u2f.SecurityKeyPublicKey;
+import org.apache.sshd.common.signature.Signature;
 import org.apache.sshd.common.util.buffer.Buffer;
 import org.apache.sshd.server.auth.pubkey.UserAuthPublicKey;
 import org.apache.sshd.server.auth.pubkey.UserAuthPublicKeyFactory;
@@ -39,6 +42,8 @@ final class CertificatePublicKeyAuth extends UserAuthPublicKey {
     private final BastionAuthenticator authenticator;
     /** The certificate of the request being handled; MINA handles one request of a session at a time. */
     private SshPublicKey offered;
+    /** Why the signature of the request being handled did not verify, when more is known than that. */
+    private String signatureRefusal;
 
     private CertificatePublicKeyAuth(BastionAuthenticator authenticator) {
         this.authenticator = authenticator;
@@ -105,7 +110,8 @@ final class CertificatePublicKeyAuth extends UserAuthPublicKey {
             if (accepted != null && accepted != pendingBefore) {
                 // Our decision accepted the key; MINA then found the signature wrong.
                 state.pending = null;
-                authenticator.refused(session, user, offer.key(), "the signature made with the key does not verify");
+                authenticator.refused(session, user, offer.key(),
+                        signatureRefusal != null ? signatureRefusal : "the signature made with the key does not verify");
             } else if (state.authRejects.get() == rejectsBefore) {
                 authenticator.refused(session, user, offer.key(),
                         "refused by the SSH library: " + Printable.of(String.valueOf(e.getMessage())));
@@ -113,7 +119,30 @@ final class CertificatePublicKeyAuth extends UserAuthPublicKey {
             throw e;
         } finally {
             offered = null;
+            signatureRefusal = null;
         }
+    }
+
+    /**
+     * MINA's check of the user's signature. A FIDO key's signature carries the authenticator's
+     * flags: from the signature that verified for the login, its user-presence and
+     * user-verification flags become the session's {@link SessionState#fidoProof}, on which a
+     * role's {@code require} is judged; no other signature leaves a proof behind. MINA refuses a
+     * FIDO signature without user presence (as sshd does without {@code no-touch-required}, which
+     * sallyport does not offer); that refusal is audited with its own reason.
+     */
+    @Override
+    protected boolean verifySignature(ServerSession session, String username, String alg, PublicKey key, Buffer buffer,
+            Signature verifier, byte[] sig) throws Exception {
+        Optional<FidoSignature> fido = key instanceof SecurityKeyPublicKey<?> ? FidoSignature.read(sig) : Optional.empty();
+        boolean verified = super.verifySignature(session, username, alg, key, buffer, verifier, sig);
+        SessionState state = SessionState.of(session);
+        if (verified && state != null) {
+            state.fidoProof = fido.map(FidoSignature::proof).orElse(null);
+        } else if (!verified && fido.isPresent() && !fido.get().userPresent()) {
+            signatureRefusal = "the FIDO signature does not assert user presence (the security key was not touched)";
+        }
+        return verified;
     }
 
     /**
