@@ -3,11 +3,17 @@ package io.sallyport.it;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import io.sallyport.cli.ServerAssembly;
+import io.sallyport.config.Config;
+import io.sallyport.config.ConfigLoader;
 import io.sallyport.net.TargetResolver;
+import io.sallyport.ssh.Rules;
 import io.sallyport.testing.LoopbackEcho;
 import io.sallyport.testing.OpenSsh;
 import io.sallyport.testing.SoftwareSecurityKey;
 import io.sallyport.testing.SoftwareSecurityKey.KeyType;
+import java.io.InputStream;
+import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -16,6 +22,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -51,12 +58,13 @@ class FidoIT {
     LoopbackEcho plainEcho;
     BastionFixture bastion;
     OpenSsh ssh;
+    Path provider;
+    final Map<String, Path> keys = new LinkedHashMap<>();
 
     @BeforeAll
     void start() throws Exception {
         OpenSsh.requireClient();
-        Path provider = SoftwareSecurityKey.provider();
-        Map<String, Path> keys = new LinkedHashMap<>();
+        provider = SoftwareSecurityKey.provider();
         for (String user : List.of("alice", "bob")) {
             for (KeyType type : KeyType.values()) {
                 keys.put(alias(user, type), SoftwareSecurityKey.enrol(dir, user + "_" + type.keygenName().replace('-', '_'), type));
@@ -243,5 +251,92 @@ class FidoIT {
         assertEchoed(tunnel(alias("bob", type), pinEcho, PRESENT | VERIFIED));
         JsonNode accept = login("auth.accept", again);
         assertThat(roles(accept)).containsExactly("pin");
+    }
+
+    /** A running {@code ssh -W} whose tunnel echoed one line: the tunnel is open until it is closed. */
+    private record Tunnel(Process process) implements AutoCloseable {
+        @Override
+        public void close() throws Exception {
+            process.destroy();
+            process.waitFor(10, TimeUnit.SECONDS);
+        }
+    }
+
+    /** {@code ssh -W echo host}, the security key signing with {@code flags}, echoing one line, left open. */
+    private static Tunnel openTunnel(OpenSsh ssh, String host, LoopbackEcho echo, int flags) throws Exception {
+        ProcessBuilder pb = new ProcessBuilder(ssh.command(List.of("-W", target(echo), host)))
+                .redirectError(ProcessBuilder.Redirect.DISCARD);
+        pb.environment().putAll(SoftwareSecurityKey.flags(flags));
+        Tunnel t = new Tunnel(pb.start());
+        OutputStream in = t.process().getOutputStream();
+        InputStream out = t.process().getInputStream();
+        in.write("ping\n".getBytes(StandardCharsets.US_ASCII));
+        in.flush();
+        byte[] echoed = new byte[5];
+        int n = 0;
+        while (n < echoed.length) {
+            int r = out.read(echoed, n, echoed.length - n);
+            if (r < 0) {
+                t.close();
+                throw new AssertionError("ssh -W " + target(echo) + " ended before the echo came back");
+            }
+            n += r;
+        }
+        assertThat(new String(echoed, StandardCharsets.US_ASCII)).isEqualTo("ping\n");
+        return t;
+    }
+
+    /**
+     * The flags a login's signature carried are kept with the session: a reload that makes a role
+     * require the PIN takes it from the live session whose key was only touched, and leaves it to
+     * the one whose key was given the PIN, without asking either for a new signature.
+     */
+    @ParameterizedTest
+    @EnumSource(KeyType.class)
+    void reloadRequiringThePinWithdrawsTheRoleFromATouchOnlyLoginAndKeepsItForAVerifiedOne(KeyType type) throws Exception {
+        String opsRole = "    ops:\n      allow: [\"" + target(pinEcho) + "\"]\n";
+        String yaml = String.join("\n",
+                "identity:",
+                "  local:",
+                "    users:",
+                "      alice:",
+                "        roles: [ops, plain]",
+                "        keys: [\"" + OpenSsh.publicKeyLine(keys.get(alias("alice", type))) + "\"]",
+                "policy:",
+                "  unsafe_allow_loopback: true",
+                "  roles:",
+                opsRole + "    plain:",
+                "      allow: [\"" + target(plainEcho) + "\"]",
+                "");
+        try (BastionFixture b = BastionFixture.start(Files.createDirectory(dir.resolve("reload-" + type)), yaml,
+                TargetResolver.system())) {
+            Path knownHosts = OpenSsh.addKnownHost(b.configFile().resolveSibling("known_hosts"), "127.0.0.1", b.port(),
+                    b.hostKeyLine());
+            OpenSsh client = OpenSsh.config().host(OpenSsh.host("alice").hostName("127.0.0.1").port(b.port()).user("alice")
+                    .identityFile(keys.get(alias("alice", type))).userKnownHostsFile(knownHosts)
+                    .option("SecurityKeyProvider", provider.toString())).writeTo(b.configFile().resolveSibling("ssh_config"));
+            try (Tunnel touched = openTunnel(client, "alice", pinEcho, PRESENT)) {
+                String touchedSession = b.audit().await("forward.open", e -> true).path("session").asText();
+                try (Tunnel verified = openTunnel(client, "alice", pinEcho, PRESENT | VERIFIED)) {
+                    String verifiedSession = b.audit().await("forward.open",
+                            e -> !e.path("session").asText().equals(touchedSession)).path("session").asText();
+
+                    Files.writeString(b.configFile(), Files.readString(b.configFile())
+                            .replace(opsRole, opsRole + "      require: [fido-verified]\n"));
+                    Config next = ConfigLoader.load(b.configFile());
+                    ServerAssembly.Validated v = ServerAssembly.validate(next, TargetResolver.system());
+                    b.server().apply(new Rules(next, v.logins(), v.policy()), v.revoked(), () -> { });
+
+                    JsonNode closed = b.audit().await("forward.close", e -> e.path("session").asText().equals(touchedSession));
+                    assertThat(closed.path("reason").asText()).isEqualTo("role withdrawn");
+                    // Still holding plain, the touched session goes on; the verified one keeps its tunnel.
+                    assertThat(b.audit().ofSession(touchedSession))
+                            .noneMatch(e -> e.path("event").asText().equals("session.terminate"));
+                    assertThat(b.audit().ofSession(verifiedSession))
+                            .noneMatch(e -> e.path("event").asText().equals("forward.close"));
+                    assertThat(verified.process().isAlive()).isTrue();
+                }
+            }
+        }
     }
 }
