@@ -14,13 +14,14 @@ import org.yaml.snakeyaml.Yaml;
  * taken out of it.
  */
 final class FleetUserData {
-    /** Example values for every {@code ${...}} the user data names. */
+    /** Example values for every {@code ${...}} the user data names; parameters with a default get their default. */
     static final Map<String, String> EXAMPLE = Map.ofEntries(
             Map.entry("AWS::Region", "eu-west-1"),
             Map.entry("AWS::StackName", "bastions"),
             Map.entry("HostIdentitySecretArn", "arn:aws:secretsmanager:eu-west-1:123456789012:secret:sallyport/host-AbCdEf"),
             Map.entry("PolicyParameterName", "/sallyport/policy"),
-            Map.entry("IamRefresh", "5m"),
+            Map.entry("IamRefresh", "10m"),
+            Map.entry("IamMaxStaleness", "30m"),
             Map.entry("IamPathPrefix", "/"),
             Map.entry("IamAllowGroup", "bastion-users"),
             Map.entry("AuditLogGroup", "/sallyport/audit"));
@@ -42,6 +43,12 @@ final class FleetUserData {
             throw new AssertionError("UserData is not Fn::Base64 of Fn::Sub [text, variables]: " + userData);
         }
         Map<String, String> values = new java.util.HashMap<>(EXAMPLE);
+        // A parameter's default is what a stack created without it gets: render that.
+        template.root().path("Parameters").fields().forEachRemaining(p -> {
+            if (p.getValue().has("Default") && values.containsKey(p.getKey())) {
+                values.put(p.getKey(), p.getValue().path("Default").asText());
+            }
+        });
         sub.path(1).fieldNames().forEachRemaining(name -> values.put(name, name.equals("TrustedSources")
                 ? EXAMPLE_TRUSTED_SOURCES : "?" + name));
         Matcher m = SUBSTITUTION.matcher(sub.path(0).asText());
