@@ -94,12 +94,21 @@ class FleetTemplateTest {
     }
 
     @Test
+    void idleSessionsAreEndedByTheServerBeforeTheLoadBalancerResetsThem() throws ConfigException {
+        JsonNode listener = template.only("AWS::ElasticLoadBalancingV2::Listener").properties();
+        long serverIdle = ConfigLoader.parse("", Path.of("sallyport.yaml")).policy().idleTimeout().toSeconds();
+
+        assertThat(attribute(listener.path("ListenerAttributes"), "tcp.idle_timeout.seconds").map(Long::parseLong))
+                .hasValueSatisfying(seconds -> assertThat(seconds).isGreaterThan(serverIdle));
+    }
+
+    @Test
     void targetGroupSendsProxyProtocolV2AndTheClientAddressOnlyInIt() {
         JsonNode tg = template.only("AWS::ElasticLoadBalancingV2::TargetGroup").properties();
 
-        assertThat(attribute(tg, "proxy_protocol_v2.enabled")).contains("true");
+        assertThat(attribute(tg.path("TargetGroupAttributes"), "proxy_protocol_v2.enabled")).contains("true");
         // The TCP peer must be the load balancer (trusted_sources), never the client itself.
-        assertThat(attribute(tg, "preserve_client_ip.enabled")).contains("false");
+        assertThat(attribute(tg.path("TargetGroupAttributes"), "preserve_client_ip.enabled")).contains("false");
         assertThat(tg.path("Protocol").asText()).isEqualTo("TCP");
         assertThat(tg.path("Port").asInt()).isEqualTo(SSH);
     }
@@ -385,8 +394,8 @@ class FleetTemplateTest {
         return out;
     }
 
-    private static Optional<String> attribute(JsonNode targetGroup, String key) {
-        for (JsonNode a : targetGroup.path("TargetGroupAttributes")) {
+    private static Optional<String> attribute(JsonNode attributes, String key) {
+        for (JsonNode a : attributes) {
             if (a.path("Key").asText().equals(key)) {
                 return Optional.of(a.path("Value").asText());
             }
