@@ -66,6 +66,17 @@ class FleetTemplateTest {
     }
 
     @Test
+    void companyCidrParameterRefusesTheWholeInternet() {
+        String pattern = template.parameter("AllowedClientCidrs").path("AllowedPattern").asText();
+
+        // CloudFormation applies a CommaDelimitedList's pattern to each element.
+        assertThat(Stream.of("203.0.113.0/24", "198.51.100.17/32", "10.0.0.0/8"))
+                .allSatisfy(cidr -> assertThat(cidr).matches(pattern));
+        assertThat(Stream.of("0.0.0.0/0", "0.0.0.0/1", "128.0.0.0/7", "203.0.113.0", "203.0.113.0/33", "::/0",
+                "256.0.0.0/8", "203.0.113.0/24 ", "")).allSatisfy(cidr -> assertThat(cidr).doesNotMatch(pattern));
+    }
+
+    @Test
     void noIngressAnywhereIsOpenToTheWholeInternet() {
         assertThat(ingress()).allSatisfy(i -> {
             assertThat(i.rule().path("CidrIp").asText()).as("%s", i).isNotEqualTo("0.0.0.0/0");
@@ -164,6 +175,14 @@ class FleetTemplateTest {
         assertThat(script).contains("install -o sallyport -g sallyport -m 0600 \"$work/cert\" /var/lib/sallyport/ssh_host_ed25519_key-cert.pub\n");
         assertThat(script).startsWith("set -euo pipefail\numask 077\n");
         assertThat(script).doesNotContain("set -x");
+    }
+
+    @Test
+    void bootScriptRunsBeforeTheServerBecauseTheAmiStartsItAfterCloudInit() throws IOException {
+        // bootcmd runs inside cloud-init.service; the AMI build orders sallyport.service after it.
+        assertThat(FleetUserData.of(template).cloudConfig()).startsWith("#cloud-config\nbootcmd:\n");
+        assertThat(Files.readString(Path.of("ami", "scripts", "install-sallyport.sh")))
+                .contains("[Unit]\nAfter=cloud-init.service\n");
     }
 
     @Test
