@@ -66,21 +66,7 @@ public final class Logins {
         if (key.isCertificate()) {
             return certificates.authenticate(user, key);
         }
-        Optional<String> refused = keyPolicy.refusal(key);
-        if (refused.isPresent()) {
-            return new AuthDecision.Reject(refused.get());
-        }
-        Optional<String> revocation = revoked.get().revocationOf(key);
-        if (revocation.isPresent()) {
-            return new AuthDecision.Reject("revoked: " + revocation.get());
-        }
-        for (IdentitySource source : sources) {
-            AuthDecision d = source.authenticate(user, key);
-            if (!(d instanceof AuthDecision.UnknownUser)) {
-                return aged(source, d, key);
-            }
-        }
-        return new AuthDecision.Reject("unknown user");
+        return plainKey(key, source -> source.authenticate(user, key));
     }
 
     /**
@@ -92,18 +78,27 @@ public final class Logins {
         if (presented.isCertificate()) {
             return certificates.authenticate(who.user(), presented);
         }
-        Optional<String> refused = keyPolicy.refusal(presented);
+        return plainKey(presented, source -> source.recheck(who, presented));
+    }
+
+    /**
+     * A plain key: the key policy, then the revocation list, then each source in order ({@code ask}
+     * puts the question); the first source that knows the user decides, and the key's age is judged
+     * on what it accepted.
+     */
+    private AuthDecision plainKey(SshPublicKey key, java.util.function.Function<IdentitySource, AuthDecision> ask) {
+        Optional<String> refused = keyPolicy.refusal(key);
         if (refused.isPresent()) {
             return new AuthDecision.Reject(refused.get());
         }
-        Optional<String> revocation = revoked.get().revocationOf(presented);
+        Optional<String> revocation = revoked.get().revocationOf(key);
         if (revocation.isPresent()) {
             return new AuthDecision.Reject("revoked: " + revocation.get());
         }
         for (IdentitySource source : sources) {
-            AuthDecision d = source.recheck(who, presented);
+            AuthDecision d = ask.apply(source);
             if (!(d instanceof AuthDecision.UnknownUser)) {
-                return aged(source, d, presented);
+                return aged(source, d, key);
             }
         }
         return new AuthDecision.Reject("unknown user");
