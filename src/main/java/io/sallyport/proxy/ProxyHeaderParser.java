@@ -269,19 +269,19 @@ public final class ProxyHeaderParser {
                     return new Refused("not a PROXY v2 header: the 12-byte signature does not match");
                 }
             }
-            if (n < 13) {
-                return new NeedMore(16);
+            // The signature, byte 13 and byte 14 are each checked as soon as they arrive (the spec
+            // asks for an early abort), so until then the next byte may already decide.
+            if (n >= 13) {
+                ProxyHeaderResult refused = checkVersionCommand();
+                if (refused != null) {
+                    return refused;
+                }
             }
-            int versionCommand = u8(12);
-            if (versionCommand >>> 4 != 2) {
-                return new Refused("PROXY v2 header has version " + (versionCommand >>> 4) + ", not 2");
+            if (n < 14) {
+                return new NeedMore(n + 1);
             }
-            int command = versionCommand & 0x0f;
-            if (command > 1) {
-                return new Refused("PROXY v2 header has command " + command + ", not LOCAL (0) or PROXY (1)");
-            }
-            boolean local = command == 0;
-            if (n >= 14 && !local) {
+            boolean local = (u8(12) & 0x0f) == 0;
+            if (!local) {
                 int family = u8(13) >>> 4;
                 int protocol = u8(13) & 0x0f;
                 if (family > 3 || protocol > 2) {
@@ -344,6 +344,19 @@ public final class ProxyHeaderParser {
             int ports = 16 + 2 * addressBytes;
             return new Parsed(ProxyHeader.relayed(2, transport, new Endpoint(source, u16(ports)),
                     new Endpoint(destination, u16(ports + 2)), tlvs.vpcEndpointId), total);
+        }
+
+        /** Byte 13: version 2, command LOCAL or PROXY; null when it is sound. */
+        private ProxyHeaderResult checkVersionCommand() {
+            int versionCommand = u8(12);
+            if (versionCommand >>> 4 != 2) {
+                return new Refused("PROXY v2 header has version " + (versionCommand >>> 4) + ", not 2");
+            }
+            int command = versionCommand & 0x0f;
+            if (command > 1) {
+                return new Refused("PROXY v2 header has command " + command + ", not LOCAL (0) or PROXY (1)");
+            }
+            return null;
         }
 
         /**

@@ -379,9 +379,17 @@ class ProxyHeaderParserTest {
             byte[] bytes = V2Header.tcp4("10.0.0.1", "10.0.0.2", 1, 2).vpce("vpce-1").crc().bytes();
             for (int n = 1; n < bytes.length; n++) {
                 assertThat(ProxyHeaderParser.parse(bytes, 0, n)).as("first %d bytes", n)
-                        .isEqualTo(new NeedMore(n < 16 ? 16 : bytes.length));
+                        .isEqualTo(new NeedMore(n < 14 ? n + 1 : n < 16 ? 16 : bytes.length));
             }
             parsed(ProxyHeaderParser.parse(bytes));
+        }
+
+        @Test
+        void needMoreNeverPromisesMoreBytesThanTheNextRefusalWaitsFor() {
+            // Found by fuzzing: 13 bytes answered "at least 16", then byte 14 alone was refused.
+            byte[] bad = V2Header.tcp4("10.0.0.1", "10.0.0.2", 1, 2).familyProtocol(0x0d).bytes();
+            assertThat(ProxyHeaderParser.parse(bad, 0, 13)).isEqualTo(new NeedMore(14));
+            assertThat(refusal(ProxyHeaderParser.parse(bad, 0, 14))).contains("0x0d");
         }
 
         @Test
