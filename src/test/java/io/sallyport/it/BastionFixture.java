@@ -26,11 +26,20 @@ public final class BastionFixture implements AutoCloseable {
     private BastionFixture(Path dir, String yaml, TargetResolver resolver, CloudWatchShipper.Tuning tuning) throws Exception {
         configFile = dir.resolve("sallyport.yaml");
         Files.writeString(configFile, yaml);
-        Config config = ConfigLoader.load(configFile);
+        Config loaded = ConfigLoader.load(configFile);
+        // A test that wants metrics names admin.metrics_listen; the others must not all reach for
+        // the default 127.0.0.1:9810, which only the first fixture on the machine would get.
+        Config config = yaml.contains("metrics_listen") ? loaded : withoutMetrics(loaded);
         ServerAssembly.Validated v = ServerAssembly.validate(config, resolver);
         auditor = ServerAssembly.auditor(config, new PrintStream(PrintStream.nullOutputStream()), List.of(audit), tuning);
         server = ServerAssembly.server(v, auditor);
         server.start();
+    }
+
+    private static Config withoutMetrics(Config c) {
+        return new Config(c.source(), c.listen(), c.hostKeys(), c.hostCertificate(), c.crypto(), c.proxyProtocol(),
+                c.identity(), c.policy(), c.limits(), c.audit(), new Config.Admin(c.admin().socket(), java.util.Optional.empty()),
+                c.warnings());
     }
 
     /**
