@@ -65,7 +65,8 @@ final class SshConfigCommand implements Callable<Integer> {
         if (local == null) {
             spec.commandLine().getErr().println("sallyport: no user '" + user + "' in identity.local of " + config
                     + (c.identity().iam().enabled() || !c.identity().certificates().authorities().isEmpty()
-                            ? " (IAM users' and certificate holders' roles are known only to the running server)" : ""));
+                            ? " (an IAM user's roles are known only to the running server, a certificate holder's to their"
+                                    + " certificate)" : ""));
             spec.commandLine().getErr().flush();
             return Main.FAILURE;
         }
