@@ -1,7 +1,10 @@
 package io.sallyport.cli;
 
 import io.sallyport.admin.AdminProtocol;
+import com.fasterxml.jackson.databind.JsonNode;
+import io.sallyport.admin.AdminSocketClient;
 import io.sallyport.config.Config;
+import io.sallyport.identity.Identity;
 import io.sallyport.identity.KeyAgeLimit;
 import io.sallyport.identity.SshCertificate;
 import io.sallyport.identity.SshPublicKey;
@@ -27,9 +30,10 @@ import picocli.CommandLine.Option;
  * {@code ProxyJump bastion} per allow rule that {@link HostPatterns} can express exactly) and the
  * {@code known_hosts} lines that let OpenSSH trust the bastion at first contact.
  *
- * <p>It reads the config alone, as {@code explain} does without a server: the user must be in
- * {@code identity.local}. IAM users and certificate holders get their roles from IAM or from their
- * certificate, which only the running server sees; the block says so.
+ * <p>Like {@code explain}, it asks the running server over its admin socket who the user is now
+ * (IAM users and their current roles included); the rules are those of the config file. When no
+ * server answers, the user must be in {@code identity.local}, and the block says that IAM users'
+ * roles are known only to the running server. A certificate holder's roles are in the certificate.
  */
 @Command(name = "ssh-config", description = "Print the ~/.ssh/config block and known_hosts lines an engineer pastes"
         + " to reach, through this bastion, the private hosts their roles allow.")
@@ -39,9 +43,9 @@ final class SshConfigCommand implements Callable<Integer> {
     /** The line between the two parts of the output; what comes after it goes into known_hosts. */
     static final String KNOWN_HOSTS_HEADER = "# --- append to ~/.ssh/known_hosts ---";
 
-    @Option(names = {"-c", "--config"}, paramLabel = "FILE", defaultValue = RunCommand.DEFAULT_CONFIG,
-            description = "Config file (default: ${DEFAULT-VALUE}).")
-    Path config;
+    /** {@code -c FILE}: the rules and the socket; {@code --socket PATH} the socket. */
+    @CommandLine.Mixin
+    AdminSocketOption admin;
 
     @Option(names = "--user", required = true, paramLabel = "U", description = "SSH user name (identity.local).")
     String user;
@@ -58,22 +62,46 @@ final class SshConfigCommand implements Callable<Integer> {
         if (!user.matches("[A-Za-z0-9._@-]{1,64}")) {
             throw new Main.UsageException("--user must be a user name (letters, digits, '.', '_', '@', '-')");
         }
-        Config c = ServerAssembly.load(config);
+        Config c = ServerAssembly.load(admin.config);
         Config.HostPort where = bastionAddress(c);
         ServerAssembly.Validated v = ServerAssembly.validate(c, TargetResolver.system());
-        Config.LocalUser local = c.identity().localUsers().get(user);
-        if (local == null) {
-            spec.commandLine().getErr().println("sallyport: no user '" + user + "' in identity.local of " + config
-                    + (c.identity().iam().enabled() || !c.identity().certificates().authorities().isEmpty()
-                            ? " (an IAM user's roles are known only to the running server, a certificate holder's to their"
-                                    + " certificate)" : ""));
-            spec.commandLine().getErr().flush();
-            return Main.FAILURE;
+        Path socket = admin.socket();
+        List<String> roles;
+        List<String> about = new ArrayList<>();
+        try {
+            JsonNode answer = AdminSocketClient.call(socket, new AdminProtocol.Request.SshConfig(user));
+            Optional<Identity> who = AdminProtocol.identity(answer);
+            if (who.isEmpty()) {
+                return unknown("the running server (on " + socket + ") knows no user '" + user + "'"
+                        + (c.identity().certificates().authorities().isEmpty() ? ""
+                                : "; a certificate holder's roles are in their certificate"));
+            }
+            roles = who.get().roles();
+            about.add("# roles from the running server on " + socket + ": " + Printable.of(who.get().source()
+                    + who.get().iamArn().map(arn -> " (" + arn + ")").orElse("")) + "; rules from " + admin.config);
+            AdminProtocol.refused(answer).ifPresent(r -> about.add("# WARNING: a login as " + user + " is refused now: "
+                    + Printable.of(r)));
+        } catch (AdminSocketClient.NotAnswering e) {
+            Config.LocalUser local = c.identity().localUsers().get(user);
+            if (local == null) {
+                return unknown("no user '" + user + "' in identity.local of " + admin.config + " and no running server answered on "
+                        + socket + (c.identity().iam().enabled() ? " (IAM users are known only to the running server)" : ""));
+            }
+            roles = local.roles();
+            about.add("# roles from identity.local in " + admin.config + " (no running server answered on " + socket
+                    + "; IAM users' roles are known only to it)");
         }
+        about.addAll(keyWarnings(v, user));
         PrintWriter out = spec.commandLine().getOut();
-        out.print(render(c, local, where, keyWarnings(v, user), knownHosts(c, where)));
+        out.print(render(c, user, roles, where, about, knownHosts(c, where)));
         out.flush();
         return Main.OK;
+    }
+
+    private int unknown(String message) {
+        spec.commandLine().getErr().println("sallyport: " + Printable.forTerminal(message));
+        spec.commandLine().getErr().flush();
+        return Main.FAILURE;
     }
 
     /** {@code --bastion}, or the first listen address when it names one host. */
@@ -152,21 +180,22 @@ final class SshConfigCommand implements Callable<Integer> {
     }
 
     /** The whole output; pure, for tests. */
-    static String render(Config c, Config.LocalUser local, Config.HostPort where, List<String> keyWarnings, List<String> knownHosts) {
+    static String render(Config c, String user, List<String> roles, Config.HostPort where, List<String> about,
+                         List<String> knownHosts) {
         StringBuilder s = new StringBuilder();
         String nl = "\n";
-        s.append("# ~/.ssh/config for ").append(local.name()).append(", through the bastion ").append(where).append(nl);
-        s.append("# (read from the config file alone: roles from identity.local; a certificate's or IAM user's roles"
-                + " are known only to the running server)").append(nl);
-        keyWarnings.forEach(w -> s.append(w).append(nl));
+        s.append("# ~/.ssh/config for ").append(user).append(", through the bastion ").append(where).append(nl);
+        about.forEach(w -> s.append(w).append(nl));
         s.append("Host ").append(ALIAS).append(nl);
         s.append("    HostName ").append(where.host()).append(nl);
         s.append("    Port ").append(where.port()).append(nl);
-        s.append("    User ").append(local.name()).append(nl);
+        s.append("    User ").append(user).append(nl);
         boolean any = false;
-        for (String roleName : local.roles()) {
+        for (String roleName : roles) {
             Config.Role role = c.policy().roles().get(roleName);
             if (role == null) {
+                s.append(nl).append("# role ").append(Printable.of(roleName)).append(": not in ").append(c.source())
+                        .append(", so its rules are not known here").append(nl);
                 continue;
             }
             s.append(nl).append("# role ").append(roleName).append(nl);
@@ -201,7 +230,7 @@ final class SshConfigCommand implements Callable<Integer> {
             }
         }
         if (!any) {
-            s.append(nl).append("# no allow rule of ").append(local.name()).append("'s roles has a Host pattern").append(nl);
+            s.append(nl).append("# no allow rule of ").append(user).append("'s roles has a Host pattern").append(nl);
         }
         s.append(nl).append(KNOWN_HOSTS_HEADER).append(nl);
         knownHosts.forEach(k -> s.append(k).append(nl));

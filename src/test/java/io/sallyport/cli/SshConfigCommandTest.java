@@ -27,6 +27,7 @@ class SshConfigCommandTest {
         Files.writeString(file, String.join("\n",
                 "listen: [\"0.0.0.0:22\"]",
                 "host_keys: [\"" + dir.resolve("host_key") + "\"]",
+                "admin: {socket: \"" + dir.resolve("no-server.sock") + "\"}",
                 "identity:",
                 "  max_key_age: 90d",
                 "  local:",
@@ -108,7 +109,8 @@ class SshConfigCommandTest {
     @Test
     void theIamCaveatIsSaid() throws Exception {
         assertThat(printed("--user", "alice", "--bastion", "bastion.corp"))
-                .contains("IAM user's roles are known only to the running server");
+                .contains("# roles from identity.local in " + dir.resolve("sallyport.yaml") + " (no running server answered on "
+                        + dir.resolve("no-server.sock") + "; IAM users' roles are known only to it)\n");
     }
 
     @Test
@@ -125,7 +127,8 @@ class SshConfigCommandTest {
         Run r = sshConfig("date=" + LocalDate.now(ZoneOffset.UTC), "--user", "mallory", "--bastion", "bastion.corp");
         assertThat(r.exit()).isEqualTo(Main.FAILURE);
         assertThat(r.out()).isEmpty();
-        assertThat(r.err()).startsWith("sallyport: no user 'mallory' in identity.local of ");
+        assertThat(r.err()).isEqualTo("sallyport: no user 'mallory' in identity.local of " + dir.resolve("sallyport.yaml")
+                + " and no running server answered on " + dir.resolve("no-server.sock") + "\n");
     }
 
     @Test

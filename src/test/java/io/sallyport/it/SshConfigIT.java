@@ -2,7 +2,10 @@ package io.sallyport.it;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.sallyport.admin.AdminSocket;
+import io.sallyport.cli.ServerAssembly;
 import io.sallyport.net.TargetResolver;
+import io.sallyport.testing.FakeIam;
 import io.sallyport.testing.EchoServer;
 import io.sallyport.testing.OpenSsh;
 import io.sallyport.testing.PrivateSubnet;
@@ -81,10 +84,18 @@ class SshConfigIT {
         }
     }
 
-    private String yaml(String extra) {
+    private String yaml(String extra, Path work) {
+        return yaml(extra, work, "");
+    }
+
+    /** @param iam lines under {@code identity:} (the IAM source), or nothing */
+    private String yaml(String extra, Path work, String iam) {
         return String.join("\n",
                 extra,
+                "admin:",
+                "  socket: \"" + work.resolve("admin.sock") + "\"",
                 "identity:",
+                iam,
                 "  local:",
                 "    users:",
                 "      alice: {roles: [ops], keys: [\"" + OpenSsh.publicKeyLine(aliceKey) + "\"]}",
@@ -101,6 +112,10 @@ class SshConfigIT {
      * which OpenSSH reads after the printed values.
      */
     private OpenSsh pasted(Path work, ChildProcess.Finished printed) throws Exception {
+        return pasted(work, printed, aliceKey);
+    }
+
+    private OpenSsh pasted(Path work, ChildProcess.Finished printed, Path key) throws Exception {
         Output out = Output.split(printed.stdout());
         Path knownHosts = work.resolve("known_hosts");
         Files.writeString(knownHosts, String.join("\n", out.knownHosts()) + "\n");
@@ -110,7 +125,7 @@ class SshConfigIT {
         Path file = work.resolve("ssh_config");
         Files.writeString(file, out.sshConfig() + "\n"
                 + "Host *\n"
-                + "  IdentityFile " + aliceKey + "\n"
+                + "  IdentityFile " + key + "\n"
                 + "  IdentitiesOnly yes\n"
                 + "  IdentityAgent none\n"
                 + "  BatchMode yes\n"
@@ -164,7 +179,7 @@ class SshConfigIT {
     @Test
     void thePrintedBlockWithTheHostKeyLineReachesTheEchoTargetAndSshdWithStockOpenSsh() throws Exception {
         Path work = Files.createDirectories(dir.resolve("plain" + counter.incrementAndGet()));
-        try (BastionFixture bastion = BastionFixture.start(work, yaml(""), TargetResolver.system())) {
+        try (BastionFixture bastion = BastionFixture.start(work, yaml("", work), TargetResolver.system())) {
             ChildProcess.Finished printed = sshConfig("ssh-config", "-c", bastion.configFile().toString(), "--user", "alice",
                     "--bastion", "127.0.0.1:" + bastion.port());
             SallyportJar.assertNoStackTrace(printed);
@@ -181,7 +196,7 @@ class SshConfigIT {
         TestCa hostCa = TestCa.create(work, "host-ca");
         hostCa.sign(OpenSsh.keygen(work, "host_key"), TestCa.host("bastion").principals("127.0.0.1").validity("-5m:+1d"));
         String cert = "host_certificate: \"" + work.resolve("host_key-cert.pub") + "\"";
-        try (BastionFixture bastion = BastionFixture.start(work, yaml(cert), TargetResolver.system())) {
+        try (BastionFixture bastion = BastionFixture.start(work, yaml(cert, work), TargetResolver.system())) {
             // No --bastion: the fixture listens on 127.0.0.1:PORT, which names one host.
             ChildProcess.Finished printed = sshConfig("ssh-config", "-c", bastion.configFile().toString(), "--user", "alice");
             String[] ca = hostCa.publicKeyLine().split("\\s+");
@@ -193,14 +208,56 @@ class SshConfigIT {
     }
 
     @Test
+    void withARunningServerAnIamUsersBlockHasTheRolesTheirGroupsGiveAndWorks() throws Exception {
+        try (FakeIam iam = FakeIam.start()) {
+            Path ginaKey = OpenSsh.keygen(dir, "gina");
+            iam.user("Gina", "/engineering/").join("bastion-users").join("ops-group")
+                    .tag("sallyport:ssh-key", OpenSsh.publicKeyLine(ginaKey));
+            Path work = Files.createDirectories(dir.resolve("live" + counter.incrementAndGet()));
+            String iamLines = String.join("\n",
+                    "  iam:",
+                    "    enabled: true",
+                    "    endpoint: \"" + iam.endpoint() + "\"",
+                    "    path_prefix: /engineering/",
+                    "    allow_groups: [bastion-users]",
+                    "    group_roles: {ops-group: [ops]}");
+            try (BastionFixture bastion = BastionFixture.start(work, yaml("", work, iamLines), TargetResolver.system());
+                 AdminSocket admin = ServerAssembly.adminSocket(ServerAssembly.load(bastion.configFile()), bastion.server(),
+                         bastion.auditor())) {
+                ChildProcess.Finished printed = sshConfig("ssh-config", "-c", bastion.configFile().toString(), "--user", "gina");
+                assertThat(printed.stdout()).contains("# roles from the running server on " + work.resolve("admin.sock")
+                        + ": iam (arn:aws:iam::123456789012:user/engineering/Gina)", "    User gina\n", "# role ops\n");
+                assertThat(bastion.audit().named("admin.command")).anySatisfy(e -> {
+                    assertThat(e.path("command").asText()).isEqualTo("ssh-config");
+                    assertThat(e.path("args").toString()).isEqualTo("[\"--user\",\"gina\"]");
+                });
+
+                // The block works for her as for a local user: her key, the printed lines.
+                Path file = Files.createDirectories(work.resolve("gina"));
+                OpenSsh ssh = pasted(file, printed, ginaKey);
+                byte[] payload = "through the pasted block".getBytes(StandardCharsets.UTF_8);
+                OpenSsh.Result w = ssh.run(List.of("-W", subnet.targetAddress() + ":" + ECHO_PORT, "bastion"), payload, TIMEOUT);
+                assertThat(w.exitCode()).as(w.toString()).isZero();
+                assertThat(w.stdout()).isEqualTo(payload);
+
+                ChildProcess.Finished stranger = SallyportJar.run("ssh-config", "-c", bastion.configFile().toString(), "--user", "nobody");
+                assertThat(stranger.exitCode()).as(stranger.toString()).isEqualTo(1);
+                assertThat(stranger.stderrLines()).containsExactly("sallyport: the running server (on " + work.resolve("admin.sock")
+                        + ") knows no user 'nobody'");
+            }
+        }
+    }
+
+    @Test
     void anUnknownUserIsExitOneWithOneLine() throws Exception {
         Path work = Files.createDirectories(dir.resolve("unknown" + counter.incrementAndGet()));
         Path config = work.resolve("sallyport.yaml");
-        Files.writeString(config, "listen: [\"127.0.0.1:2222\"]\nhost_keys: [\"" + work.resolve("host_key") + "\"]\n" + yaml(""));
+        Files.writeString(config, "listen: [\"127.0.0.1:2222\"]\nhost_keys: [\"" + work.resolve("host_key") + "\"]\n" + yaml("", work));
         ChildProcess.Finished r = SallyportJar.run("ssh-config", "-c", config.toString(), "--user", "mallory");
         assertThat(r.exitCode()).as(r.toString()).isEqualTo(1);
         assertThat(r.stdout()).isEmpty();
-        assertThat(r.stderrLines()).containsExactly("sallyport: no user 'mallory' in identity.local of " + config);
+        assertThat(r.stderrLines()).containsExactly("sallyport: no user 'mallory' in identity.local of " + config
+                + " and no running server answered on " + work.resolve("admin.sock"));
 
         ChildProcess.Finished noUser = SallyportJar.run("ssh-config", "-c", config.toString());
         assertThat(noUser.exitCode()).as(noUser.toString()).isEqualTo(2);
