@@ -59,8 +59,9 @@ final class SshConfigCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        if (!user.matches("[A-Za-z0-9._@-]{1,64}")) {
-            throw new Main.UsageException("--user must be a user name (letters, digits, '.', '_', '@', '-')");
+        // Written into ssh_config as User: nothing that could end the value or start another keyword.
+        if (!user.matches("[A-Za-z0-9._@+-]{1,64}") || user.startsWith("-")) {
+            throw new Main.UsageException("--user must be a user name (letters, digits, '.', '_', '@', '+', '-')");
         }
         Config c = ServerAssembly.load(admin.config);
         Config.HostPort where = bastionAddress(c);
@@ -198,7 +199,7 @@ final class SshConfigCommand implements Callable<Integer> {
                         .append(", so its rules are not known here").append(nl);
                 continue;
             }
-            s.append(nl).append("# role ").append(roleName).append(nl);
+            s.append(nl).append("# role ").append(Printable.of(roleName)).append(nl);
             if (!role.from().isEmpty()) {
                 s.append("# applies only to logins from ").append(String.join(", ", role.from())).append(nl);
             }
