@@ -225,6 +225,9 @@ final class SshConfigCommand implements Callable<Integer> {
                     line.add("!" + where.host().toLowerCase(java.util.Locale.ROOT));
                 }
                 s.append("# allow ").append(rule.text()).append(nl);
+                if (!rule.ports().contains(22)) {
+                    s.append("# not port 22: forward a port instead, e.g. ssh -N -L PORT:HOST:PORT ").append(ALIAS).append(nl);
+                }
                 s.append("Host ").append(line.stream().collect(Collectors.joining(" "))).append(nl);
                 s.append("    ProxyJump ").append(ALIAS).append(nl);
                 any = true;

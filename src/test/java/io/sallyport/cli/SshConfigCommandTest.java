@@ -41,7 +41,7 @@ class SshConfigCommandTest {
                 "      allow: [\"10.0.0.0/16:22\", \"*.internal.corp:22\", \"[fd00::/8]:22\", \"10.64.0.0/10:22\"]",
                 "      from: [\"192.0.2.0/24\"]",
                 "    keys:",
-                "      allow: [\"10.9.9.9:22\"]",
+                "      allow: [\"10.9.9.9:22\", \"10.0.20.0/24:5432\"]",
                 "      require: [fido-verified]",
                 ""));
         Files.writeString(dir.resolve("host_key.pub"), HOST_KEY + " root@bastion\n");
@@ -84,6 +84,13 @@ class SshConfigCommandTest {
         assertThat(out).contains("# allow [fd00::/8]:22: no Host pattern says exactly this; reach its hosts with: ssh -J bastion USER@HOST");
         assertThat(out).contains("# allow 10.64.0.0/10:22: no Host pattern says exactly this");
         assertThat(out).doesNotContain("Host 10.*\n", "Host fd00");
+    }
+
+    @Test
+    void aRuleWithoutPort22SaysHowToForwardItsPort() throws Exception {
+        assertThat(printed("--user", "alice", "--bastion", "bastion.corp")).contains("# allow 10.0.20.0/24:5432\n"
+                + "# not port 22: forward a port instead, e.g. ssh -N -L PORT:HOST:PORT bastion\nHost 10.0.20.*\n");
+        assertThat(printed("--user", "alice", "--bastion", "bastion.corp")).containsOnlyOnce("# not port 22");
     }
 
     @Test
