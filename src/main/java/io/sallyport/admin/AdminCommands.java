@@ -71,6 +71,9 @@ public final class AdminCommands {
         if (request instanceof AdminProtocol.Request.Explain e) {
             return explain(e, caller);
         }
+        if (request instanceof AdminProtocol.Request.SshConfig c) {
+            return sshConfig(c, caller);
+        }
         if (request instanceof AdminProtocol.Request.Reload && reload == null) {
             return refuse(request.command(), caller, NO_RELOAD);
         }
@@ -113,6 +116,17 @@ public final class AdminCommands {
             return refuse(e.command(), e.args(), caller, "explain failed: " + failed.getClass().getSimpleName());
         }
         auditor.emit(new AuditEvent.AdminCommand(e.command(), e.args(), caller.uid(), caller.user(), Optional.empty()));
+        return answer;
+    }
+
+    /** Who the user is to the server now, by the identity sources in force now; changes nothing, audited once answered. */
+    private String sshConfig(AdminProtocol.Request.SshConfig c, Caller caller) {
+        Rules now = rules.get();
+        if (now == null) {
+            return refuse(c.command(), c.args(), caller, "ssh-config is not served here");
+        }
+        String answer = AdminProtocol.identified(c.user(), now.logins().lookup(c.user()), now.logins().loginRefusal(c.user()));
+        auditor.emit(new AuditEvent.AdminCommand(c.command(), c.args(), caller.uid(), caller.user(), Optional.empty()));
         return answer;
     }
 

@@ -35,6 +35,7 @@ import java.util.regex.Pattern;
  * {"command":"kill","user":"alice"}
  * {"command":"reload"}
  * {"command":"explain","user":"alice","target":"10.0.3.17:22","from":"203.0.113.9"}
+ * {"command":"ssh-config","user":"alice"}
  * </pre>
  *
  * {@code explain}'s {@code target} is {@code HOST:PORT} as a client would send it ({@code [v6]:PORT}
@@ -108,6 +109,12 @@ public final class AdminProtocol {
                 return List.copyOf(a);
             }
         }
+
+        /** Who {@code user} is to the running server now (IAM users included), for {@code sallyport ssh-config}. */
+        record SshConfig(String user) implements Request {
+            public String command() { return "ssh-config"; }
+            public List<String> args() { return List.of("--user", user); }
+        }
     }
 
     /** A request that cannot be carried out; {@code command} is what it asked for, if anything. */
@@ -138,6 +145,8 @@ public final class AdminProtocol {
             o.put("user", e.user());
             o.put("target", e.target().toString());
             e.from().ifPresent(f -> o.put("from", f));
+        } else if (request instanceof Request.SshConfig c) {
+            o.put("user", c.user());
         }
         return o.toString();
     }
@@ -186,8 +195,16 @@ public final class AdminProtocol {
                 return new Request.Explain(userName(command, user), target(target),
                         from == null ? Optional.empty() : Optional.of(from(from)));
             }
+            case "ssh-config" -> {
+                onlyFields(node, command, List.of("command", "user"));
+                JsonNode user = node.get("user");
+                if (user == null) {
+                    throw new BadRequest(command, "ssh-config takes \"user\"");
+                }
+                return new Request.SshConfig(userName(command, user));
+            }
             default -> throw new BadRequest(printable(command), "unknown command \"" + printable(command)
-                    + "\" (known: sessions, kill, reload, explain)");
+                    + "\" (known: sessions, kill, reload, explain, ssh-config)");
         }
     }
 
@@ -327,6 +344,42 @@ public final class AdminProtocol {
         ArrayNode notes = o.putArray("notes");
         x.notes().forEach(notes::add);
         return o.toString();
+    }
+
+    /**
+     * {@code ssh-config}'s answer: the identity a plain-key login as the user would have now (absent
+     * when no source knows the user), and {@code refused} when such a login would be refused whatever
+     * the key (IAM data too old, a user IAM does not allow).
+     */
+    public static String identified(String user, Optional<Identity> identity, Optional<String> refused) {
+        ObjectNode o = JSON.createObjectNode();
+        o.put("ok", true);
+        o.put("user", user);
+        identity.ifPresent(i -> {
+            ObjectNode id = o.putObject("identity");
+            id.put("user", i.user());
+            id.put("source", i.source());
+            ArrayNode roles = id.putArray("roles");
+            i.roles().forEach(roles::add);
+            i.iamArn().ifPresent(arn -> id.put("iam_arn", arn));
+        });
+        refused.ifPresent(r -> o.put("refused", r));
+        return o.toString();
+    }
+
+    /** {@link #identified}'s answer read back: the identity, or empty when the server knows no such user. */
+    public static Optional<Identity> identity(JsonNode o) throws IOException {
+        if (!o.has("identity")) {
+            return Optional.empty();
+        }
+        JsonNode id = o.get("identity");
+        return Optional.of(new Identity(text(id, "user"), texts(id, "roles"), text(id, "source"),
+                id.has("iam_arn") ? Optional.of(text(id, "iam_arn")) : Optional.empty()));
+    }
+
+    /** {@link #identified}'s {@code refused}, when a login as the user would be refused now. */
+    public static Optional<String> refused(JsonNode o) throws IOException {
+        return o.has("refused") ? Optional.of(text(o, "refused")) : Optional.empty();
     }
 
     /** Reads {@link #explained}'s answer back (the CLI's side); a field missing or malformed is an error. */

@@ -17,7 +17,7 @@ import picocli.CommandLine.Option;
         mixinStandardHelpOptions = true,
         versionProvider = VersionCommand.Provider.class,
         description = "SSH jump server: stock ssh -J to allowlisted private targets, fully audited.",
-        subcommands = {RunCommand.class, DemoCommand.class, CheckConfigCommand.class, ExplainCommand.class,
+        subcommands = {RunCommand.class, DemoCommand.class, CheckConfigCommand.class, ExplainCommand.class, SshConfigCommand.class,
                 SessionsCommand.class, KillCommand.class, ReloadCommand.class, VersionCommand.class, CommandLine.HelpCommand.class})
 public final class Main implements Runnable {
     static final int OK = 0;
@@ -32,7 +32,7 @@ public final class Main implements Runnable {
 
     @Override
     public void run() {
-        throw new CommandLine.ParameterException(spec.commandLine(), "a command is required (run, demo, check-config, explain, sessions, kill, version)");
+        throw new CommandLine.ParameterException(spec.commandLine(), "a command is required (run, demo, check-config, explain, ssh-config, sessions, kill, reload, version)");
     }
 
     public static void main(String[] args) {

@@ -32,6 +32,25 @@ class AdminProtocolTest {
     }
 
     @Test
+    void sshConfigAsksWhoAUserIsAndReadsTheAnswerBack() throws Exception {
+        AdminProtocol.Request r = new AdminProtocol.Request.SshConfig("gina");
+        assertThat(AdminProtocol.parse(AdminProtocol.encode(r))).isEqualTo(r);
+        assertThat(r.args()).containsExactly("--user", "gina");
+        assertThatThrownBy(() -> AdminProtocol.parse("{\"command\":\"ssh-config\"}")).hasMessageContaining("takes \"user\"");
+        assertThatThrownBy(() -> AdminProtocol.parse("{\"command\":\"ssh-config\",\"user\":\"a\",\"roles\":[]}"))
+                .hasMessageContaining("unknown field \"roles\"");
+
+        io.sallyport.identity.Identity gina = new io.sallyport.identity.Identity("Gina", List.of("ops", "db"), "iam",
+                Optional.of("arn:aws:iam::123456789012:user/engineering/Gina"));
+        JsonNode known = new ObjectMapper().readTree(AdminProtocol.identified("gina", Optional.of(gina), Optional.empty()));
+        assertThat(AdminProtocol.identity(known)).contains(gina);
+        assertThat(AdminProtocol.refused(known)).isEmpty();
+        JsonNode unknown = new ObjectMapper().readTree(AdminProtocol.identified("x", Optional.empty(), Optional.of("stale")));
+        assertThat(AdminProtocol.identity(unknown)).isEmpty();
+        assertThat(AdminProtocol.refused(unknown)).contains("stale");
+    }
+
+    @Test
     void garbageIsABadRequestNotAnException() {
         for (String line : List.of("", "   ", "hello", "[1,2]", "\"sessions\"", "{", "{\"command\":42}", "null",
                 "{\"command\":\"sessions\"} trailing", "{\"command\":\"sessions\",\"command\":\"kill\"}", "\u0000\u0001")) {
