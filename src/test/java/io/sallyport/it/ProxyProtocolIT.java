@@ -358,4 +358,42 @@ class ProxyProtocolIT {
             }
         }
     }
+
+    private static final byte[] V2_SIGNATURE = {0x0D, 0x0A, 0x0D, 0x0A, 0x00, 0x0D, 0x0A, 0x51, 0x55, 0x49, 0x54, 0x0A};
+
+    @Test
+    void aLocalHeaderFromTheTrustedSourceIsAHealthCheckClosedWithoutAudit() throws Exception {
+        int mark = bastion.audit().size();
+        byte[] local = java.util.Arrays.copyOf(V2_SIGNATURE, 16);
+        local[12] = 0x20; // version 2, LOCAL
+        sendRaw(PROXY_IP, local);
+        // A later refusal is audited; nothing came between.
+        sendRaw(PROXY_IP, "SSH-2.0-after-local\r\n".getBytes(StandardCharsets.US_ASCII));
+        awaitProxyRefusal("SSH greeting");
+        assertThat(bastion.audit().since(mark)).as(bastion.audit().dump())
+                .filteredOn(e -> e.path("client").path("ip").asText().equals(PROXY_IP)
+                        || e.path("proxy").path("ip").asText().equals(PROXY_IP))
+                .hasSize(1);
+    }
+
+    @Test
+    void aTrustedSourceThatStopsMidHeaderIsRefusedAfterTheTimeoutAndAudited() throws Exception {
+        long started = System.nanoTime();
+        sendRaw(PROXY_IP, "PROXY TCP4 198.51.100.7 ".getBytes(StandardCharsets.US_ASCII));
+        JsonNode refused = awaitProxyRefusal("no complete PROXY header within 5 s");
+        assertThat(refused.path("client").path("ip").asText()).isEqualTo(PROXY_IP);
+        assertThat(Duration.ofNanos(System.nanoTime() - started)).isGreaterThanOrEqualTo(Duration.ofSeconds(4));
+    }
+
+    @Test
+    void aTrustedSourceThatLeavesMidHeaderIsAudited() throws Exception {
+        try (Socket s = new Socket()) {
+            s.bind(new InetSocketAddress(PROXY_IP, 0));
+            s.connect(new InetSocketAddress("127.0.0.1", bastion.port()), 5000);
+            s.getOutputStream().write(java.util.Arrays.copyOf(V2_SIGNATURE, 8));
+            s.getOutputStream().flush();
+            Thread.sleep(200); // the bytes reach the server before the close
+        }
+        awaitProxyRefusal("closed before the PROXY header was complete");
+    }
 }
