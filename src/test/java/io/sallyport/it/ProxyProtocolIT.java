@@ -396,4 +396,33 @@ class ProxyProtocolIT {
         }
         awaitProxyRefusal("closed before the PROXY header was complete");
     }
+
+    @Test
+    void aVpcEndpointIdInTheV2HeaderIsOnSessionOpen() throws Exception {
+        String vpce = "vpce-0123456789abcdef0";
+        java.io.ByteArrayOutputStream h = new java.io.ByteArrayOutputStream();
+        h.writeBytes(V2_SIGNATURE);
+        h.write(0x21); // version 2, PROXY
+        h.write(0x11); // TCP over IPv4
+        int tlv = 3 + 1 + vpce.length();
+        h.write(0);
+        h.write(12 + tlv);
+        h.writeBytes(new byte[] {127, 0, 0, 7, 127, 0, 0, 1, (byte) 0x9c, 0x41, 0x00, 0x16});
+        h.write(0xEA);
+        h.write(0);
+        h.write(1 + vpce.length());
+        h.write(0x01);
+        h.writeBytes(vpce.getBytes(StandardCharsets.US_ASCII));
+        h.writeBytes("SSH-2.0-OpenSSH_9.2\r\n".getBytes(StandardCharsets.US_ASCII));
+        try (Socket s = new Socket()) {
+            s.bind(new InetSocketAddress(PROXY_IP, 0));
+            s.connect(new InetSocketAddress("127.0.0.1", bastion.port()), 5000);
+            s.getOutputStream().write(h.toByteArray());
+            s.getOutputStream().flush();
+            JsonNode open = bastion.audit().await("session.open", e -> e.path("vpc_endpoint").asText().equals(vpce));
+            assertThat(open.path("client").path("ip").asText()).isEqualTo("127.0.0.7");
+            assertThat(open.path("client").path("port").asInt()).isEqualTo(40001);
+            assertThat(open.path("proxy").path("ip").asText()).isEqualTo(PROXY_IP);
+        }
+    }
 }
