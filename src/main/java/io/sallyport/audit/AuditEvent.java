@@ -139,7 +139,17 @@ public sealed interface AuditEvent {
 
     // ---- session events -----------------------------------------------------------------------
 
-    record SessionOpen(String sessionId, ClientRef client, int serverPort) implements AuditEvent {
+    /**
+     * @param client        the client: the TCP peer, or the address a trusted PROXY header relayed
+     * @param proxy         the TCP peer that sent the PROXY header (the load balancer), when relayed
+     * @param vpcEndpointId the AWS PrivateLink endpoint the client came through, from the PROXY v2 header
+     */
+    record SessionOpen(String sessionId, ClientRef client, int serverPort, Optional<ClientRef> proxy,
+                       Optional<String> vpcEndpointId) implements AuditEvent {
+        public SessionOpen(String sessionId, ClientRef client, int serverPort) {
+            this(sessionId, client, serverPort, Optional.empty(), Optional.empty());
+        }
+
         public String name() { return "session.open"; }
         public Optional<String> session() { return Optional.of(sessionId); }
 
@@ -147,6 +157,8 @@ public sealed interface AuditEvent {
             Map<String, Object> m = new LinkedHashMap<>();
             m.put("client", client.json());
             m.put("server_port", serverPort);
+            proxy.ifPresent(p -> m.put("proxy", p.json()));
+            vpcEndpointId.ifPresent(v -> m.put("vpc_endpoint", v));
             return m;
         }
     }
@@ -162,7 +174,25 @@ public sealed interface AuditEvent {
      * @param reason {@code allow_sources}
      * @param count  refused connections this event stands for (1 or more)
      */
-    record ConnectionRefuse(ClientRef client, String source, String reason, long count) implements AuditEvent {
+    record ConnectionRefuse(ClientRef client, String source, String reason, long count, Optional<ClientRef> proxy,
+                            Optional<String> detail) implements AuditEvent {
+        public ConnectionRefuse(ClientRef client, String source, String reason, long count) {
+            this(client, source, reason, count, Optional.empty(), Optional.empty());
+        }
+
+        /**
+         * A connection from a trusted PROXY peer refused over its header ({@code proxy_protocol}): one
+         * event per connection (only trusted peers can cause it).
+         *
+         * @param client what the header claimed, or the peer when nothing was read
+         * @param proxy  the TCP peer
+         * @param detail why, for the operator: printable ASCII
+         */
+        public static ConnectionRefuse proxyProtocol(ClientRef client, ClientRef proxy, String detail) {
+            return new ConnectionRefuse(client, client.ip(), TerminationReason.PROXY_PROTOCOL.wireName(), 1,
+                    Optional.of(proxy), Optional.of(detail));
+        }
+
         public String name() { return "connection.refuse"; }
 
         public Map<String, Object> fields() {
@@ -171,6 +201,8 @@ public sealed interface AuditEvent {
             m.put("source", source);
             m.put("reason", reason);
             m.put("count", count);
+            proxy.ifPresent(p -> m.put("proxy", p.json()));
+            detail.ifPresent(d -> m.put("detail", d));
             return m;
         }
     }

@@ -18,7 +18,12 @@ public enum TerminationReason {
     AUTH_PENALTY("auth_penalty"),
     NOAUTH_PENALTY("noauth_penalty"),
     /** A reload left the session's client address outside {@code limits.allow_sources}. */
-    ALLOW_SOURCES("allow_sources");
+    ALLOW_SOURCES("allow_sources"),
+    /**
+     * A PROXY header from a peer outside {@code proxy_protocol.trusted_sources}, or (as
+     * {@code connection.refuse}) a trusted peer's missing, malformed or late header.
+     */
+    PROXY_PROTOCOL("proxy_protocol");
 
     private final String wireName;
 

@@ -17,7 +17,8 @@ import java.util.function.Supplier;
  *
  * <p>What it does not do: verify the CA's signature over the certificate, and enforce the
  * {@code source-address} critical option. The SSH layer does both (MINA SSHD checks the signature
- * against the key embedded in the certificate, and {@code source-address} against the TCP peer)
+ * against the key embedded in the certificate; {@code CertificatePublicKeyAuth} checks
+ * {@code source-address} against the client address, the PROXY header's behind a trusted proxy)
  * and only after this verifier has said the embedded key is one of our CAs; a certificate is
  * accepted only when both agree.
  *

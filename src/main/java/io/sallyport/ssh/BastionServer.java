@@ -123,6 +123,10 @@ public final class BastionServer implements AutoCloseable {
         hostCertificate.ifPresent(server::setHostKeyCertificateProvider);
         server.addSessionListener(registry);
         server.setSessionFactory(new SourceGate(server, registry));
+        if (config.proxyProtocol().enabled()) {
+            registry.trustProxies(config.proxyProtocol().trustedSources());
+            server.setServerProxyAcceptor(new ProxyHeaderGate(registry));
+        }
 
         loginLimits(server, config.limits());
         // Idle time is enforced by SessionRegistry, which sees tunnel bytes in both directions;

@@ -3,7 +3,6 @@ package io.sallyport.ssh;
 import io.sallyport.admission.SourcePenalties;
 import io.sallyport.identity.SshPublicKey;
 import io.sallyport.net.Printable;
-import java.net.InetSocketAddress;
 import java.security.PublicKey;
 import java.security.cert.CertificateException;
 import java.util.List;
@@ -192,24 +191,39 @@ final class CertificatePublicKeyAuth extends UserAuthPublicKey {
     }
 
     /**
-     * {@code source-address} is checked by MINA against the TCP peer. Behind a PROXY-protocol load
-     * balancer that peer is the balancer, not the client: the PROXY feature must override this to
-     * check the address from the PROXY header instead (SPEC §4).
+     * {@code source-address}, checked against the client's address: behind a trusted PROXY peer the
+     * address its header named (the session's client address), otherwise the TCP peer. MINA's own
+     * check reads the TCP peer, which behind a load balancer is the balancer, so it is replaced
+     * here by the same rule (comma-separated CIDRs, any match allows) on the client's address.
      */
     @Override
     protected void verifyCertificateSources(ServerSession session, OpenSshCertificate cert) throws CertificateException {
-        try {
-            super.verifyCertificateSources(session, cert);
-        } catch (CertificateException e) {
-            String allowed = cert.getCriticalOptionsMap().get(OpenSshCertificate.SOURCE_ADDRESS);
-            String peer = session.getRemoteAddress() instanceof InetSocketAddress a && a.getAddress() != null
-                    ? a.getAddress().getHostAddress() : String.valueOf(session.getRemoteAddress());
-            String message = String.valueOf(e.getMessage());
-            refused(session, message.startsWith("Rejected by source-address")
-                    ? "certificate source-address " + allowed + " does not allow the client address " + peer
-                    : "certificate source-address " + allowed + " is invalid: " + message);
-            throw e;
+        String allowed = cert.getCriticalOptionsMap().get(OpenSshCertificate.SOURCE_ADDRESS);
+        if (allowed == null) {
+            return;
         }
+        java.net.InetAddress client = BastionAuthenticator.clientAddress(session);
+        String shown = client == null ? String.valueOf(session.getClientAddress())
+                : io.sallyport.net.IpLiterals.format(client);
+        for (String entry : allowed.split(",")) {
+            String cidr = entry.trim();
+            if (cidr.isEmpty()) {
+                continue;
+            }
+            boolean contains;
+            try {
+                contains = client != null
+                        && org.apache.sshd.common.net.InetAddressRange.fromCIDR(cidr).contains(client);
+            } catch (IllegalArgumentException e) {
+                refused(session, "certificate source-address " + allowed + " is invalid: Invalid CIDR range '" + cidr + "'");
+                throw new CertificateException("Invalid CIDR range '" + cidr + "' in source-address critical option");
+            }
+            if (contains) {
+                return;
+            }
+        }
+        refused(session, "certificate source-address " + allowed + " does not allow the client address " + shown);
+        throw new CertificateException("Rejected by source-address critical option; not allowed from " + shown);
     }
 
     @Override

@@ -77,6 +77,8 @@ final class SessionRegistry implements SessionListener, AutoCloseable {
     private final Refusals refusals = new Refusals(Refusals.QUEUE);
     private long summarisedReported;
     private final UserSessionCounts perUserCounts;
+    /** {@code proxy_protocol.trusted_sources} when the PROXY protocol is on; null when it is off. */
+    private volatile AllowedSources trustedProxies;
     /** Wall-clock time, for certificate expiry; durations use {@link System#nanoTime}. */
     private final Clock clock;
 
@@ -97,6 +99,28 @@ final class SessionRegistry implements SessionListener, AutoCloseable {
         });
         timer.scheduleWithFixedDelay(this::enforceTimeLimits, 1, 1, TimeUnit.SECONDS);
         this.perUserCounts = new UserSessionCounts();
+    }
+
+    /**
+     * How long a trusted peer may take to send its whole PROXY header, from the accept. A balancer
+     * sends it with its first segment (haproxy and an NLB write it before any client byte); 5 s
+     * leaves room for a retransmission on a lossy path and holds a connection far shorter than
+     * {@code login_grace_time}, which it does before it is counted by any pre-auth quota.
+     */
+    static final Duration PROXY_HEADER_TIMEOUT = Duration.ofSeconds(5);
+
+    /**
+     * Turns the PROXY protocol on: connections from {@code trustedSources} must begin with a header
+     * and are admitted on the address it names ({@link #relayed}); others must not send one.
+     */
+    void trustProxies(List<String> trustedSources) {
+        this.trustedProxies = new AllowedSources(trustedSources);
+    }
+
+    private boolean fromTrustedProxy(SocketAddress remote) {
+        AllowedSources trusted = trustedProxies;
+        return trusted != null && remote instanceof InetSocketAddress a && a.getAddress() != null
+                && trusted.allows(io.sallyport.net.IpLiterals.canonical(a.getAddress()));
     }
 
     // ---- MINA session lifecycle ---------------------------------------------------------------
@@ -135,7 +159,20 @@ final class SessionRegistry implements SessionListener, AutoCloseable {
                 session.close(true);
                 return;
             }
-            admit(session);
+            if (trustedProxies != null) {
+                SocketAddress peer = session.getIoSession().getRemoteAddress();
+                boolean trusted = fromTrustedProxy(peer);
+                ProxyHeaderGate.Progress progress = new ProxyHeaderGate.Progress(trusted, peer);
+                session.setAttribute(ProxyHeaderGate.KEY, progress);
+                if (trusted) {
+                    // Admitted once its header names the client (relayed); until then it is counted
+                    // by nothing, and held at most PROXY_HEADER_TIMEOUT.
+                    timer.schedule(() -> headerTimedOut((ServerSession) session, progress),
+                            PROXY_HEADER_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
+                    return;
+                }
+            }
+            admit(session, Optional.empty(), Optional.empty());
         } finally {
             shutdownGate.readLock().unlock();
         }
@@ -149,8 +186,8 @@ final class SessionRegistry implements SessionListener, AutoCloseable {
      * written on the refusal thread).
      */
     boolean admitsConnection(SocketAddress remote) {
-        if (!allowed.restricts()) {
-            return true;
+        if (!allowed.restricts() || fromTrustedProxy(remote)) {
+            return true; // a trusted proxy's clients are judged on their header's address (relayed)
         }
         if (!(remote instanceof InetSocketAddress a) || a.getAddress() == null) {
             return false; // not an IP peer (never with NIO2 TCP): no address to allow, fail closed
@@ -175,13 +212,81 @@ final class SessionRegistry implements SessionListener, AutoCloseable {
                 TerminationReason.ALLOW_SOURCES.wireName(), line.count());
     }
 
-    private void admit(Session session) {
+    /**
+     * A trusted peer's header named the client, now the session's client address: the connection is
+     * admitted as if that client had connected, by {@code limits.allow_sources}, penalties and
+     * pre-auth quotas of its own address, never the balancer's. Called on an I/O thread.
+     */
+    void relayed(ServerSession session, io.sallyport.proxy.ProxyHeader header, SocketAddress peer) {
+        shutdownGate.readLock().lock();
+        try {
+            if (shuttingDown) {
+                session.close(true);
+                return;
+            }
+            SocketAddress client = session.getClientAddress();
+            if (allowed.restricts() && !(client instanceof InetSocketAddress a && a.getAddress() != null
+                    && allowed.allows(io.sallyport.net.IpLiterals.canonical(a.getAddress())))) {
+                AuditEvent.ClientRef ref = clientRef(client);
+                log.info("refusing {} relayed by {}: outside limits.allow_sources", ref.ip(), clientRef(peer).ip());
+                InetSocketAddress a = (InetSocketAddress) client;
+                refusedAtAccept.refused(sources.of(a.getAddress()).block(), ref.ip(), ref.port()).ifPresent(this::auditRefusals);
+                session.close(true);
+                return;
+            }
+            admit(session, Optional.of(clientRef(peer)), header.vpcEndpointId());
+        } finally {
+            shutdownGate.readLock().unlock();
+        }
+    }
+
+    /**
+     * A trusted peer's connection refused over its header (missing, malformed, without a client
+     * address, late): audited as {@code connection.refuse} ({@code proxy_protocol}) with the peer,
+     * then closed. No session was opened for it.
+     */
+    void proxyRefused(ServerSession session, SocketAddress peer, String why) {
+        AuditEvent.ClientRef proxy = clientRef(peer);
+        AuditEvent.ConnectionRefuse event = AuditEvent.ConnectionRefuse.proxyProtocol(proxy, proxy, why);
+        refusals.submit(() -> {
+            auditor.emit(event);
+            session.close(true);
+        }, () -> session.close(true));
+    }
+
+    /** A peer outside {@code trusted_sources} sent a PROXY header: ended as {@code proxy_protocol}. */
+    void untrustedHeader(ServerSession session, String why) {
+        SessionState state = SessionState.of(session);
+        if (state == null) {
+            session.close(true);
+            return;
+        }
+        log.info("ending session {} from {}: {}", state.id, state.client.ip(), why);
+        refuse(state, TerminationReason.PROXY_PROTOCOL, "PROXY header not accepted from your address");
+    }
+
+    private void headerTimedOut(ServerSession session, ProxyHeaderGate.Progress progress) {
+        if (progress.decide(ProxyHeaderGate.ENDED) && !session.isClosing() && session.isOpen()) {
+            proxyRefused(session, progress.peer, "no complete PROXY header within " + PROXY_HEADER_TIMEOUT.toSeconds() + " s");
+        }
+    }
+
+    /** A trusted peer's connection closed before its header was complete: audited unless it sent nothing (a TCP probe). */
+    private void closedBeforeHeader(Session session) {
+        ProxyHeaderGate.Progress progress = session.getAttribute(ProxyHeaderGate.KEY);
+        if (progress != null && progress.trusted && progress.sawBytes && progress.decide(ProxyHeaderGate.ENDED)) {
+            AuditEvent.ClientRef proxy = clientRef(progress.peer);
+            auditor.emit(AuditEvent.ConnectionRefuse.proxyProtocol(proxy, proxy, "closed before the PROXY header was complete"));
+        }
+    }
+
+    private void admit(Session session, Optional<AuditEvent.ClientRef> proxy, Optional<String> vpcEndpointId) {
         ServerSession s = (ServerSession) session;
         SessionState state = new SessionState(s, clientRef(s.getClientAddress()), localPort(s.getIoSession().getLocalAddress()));
         state.source = sourceOf(s.getClientAddress());
         s.setAttribute(SessionState.KEY, state);
         live.put(state.id, state);
-        auditor.emit(new AuditEvent.SessionOpen(state.id, state.client, state.serverPort));
+        auditor.emit(new AuditEvent.SessionOpen(state.id, state.client, state.serverPort, proxy, vpcEndpointId));
 
         Optional<SourcePenalties.Penalty> penalty = penalties.inForce(state.source);
         if (penalty.isPresent()) {
@@ -288,7 +393,11 @@ final class SessionRegistry implements SessionListener, AutoCloseable {
     @Override
     public void sessionClosed(Session session) {
         SessionState state = SessionState.of((ServerSession) session);
-        if (state == null || !state.closed.compareAndSet(false, true)) {
+        if (state == null) {
+            closedBeforeHeader(session);
+            return;
+        }
+        if (!state.closed.compareAndSet(false, true)) {
             return;
         }
         live.remove(state.id);
