@@ -62,6 +62,8 @@ public final class FakeIam implements AutoCloseable {
     private final AtomicInteger failed = new AtomicInteger();
     private volatile int maxPageSize = 1000;
     private volatile boolean down;
+    private volatile RateLimit rateLimit;
+    private final List<TimedCall> timedCalls = new CopyOnWriteArrayList<>();
 
     static {
         // The JDK server writes response headers and body separately; without TCP_NODELAY the body
@@ -292,6 +294,39 @@ public final class FakeIam implements AutoCloseable {
         this.down = down;
     }
 
+    /**
+     * An account-wide request-rate quota, as IAM enforces one (a token bucket over every call of the
+     * account): beyond {@code perSecond} calls a second, after a burst of {@code burst}, calls are
+     * answered {@code Throttling} (HTTP 400) until tokens refill. {@code perSecond <= 0} lifts it.
+     */
+    public void rateLimit(double perSecond, int burst) {
+        rateLimit = perSecond <= 0 ? null : new RateLimit(perSecond, burst);
+    }
+
+    private static final class RateLimit {
+        final double perSecond;
+        final double burst;
+        double tokens;
+        long last = System.nanoTime();
+
+        RateLimit(double perSecond, int burst) {
+            this.perSecond = perSecond;
+            this.burst = burst;
+            this.tokens = burst;
+        }
+
+        synchronized boolean take() {
+            long now = System.nanoTime();
+            tokens = Math.min(burst, tokens + (now - last) / 1e9 * perSecond);
+            last = now;
+            if (tokens < 1) {
+                return false;
+            }
+            tokens -= 1;
+            return true;
+        }
+    }
+
     /** IAM may return fewer items than {@code MaxItems}; this caps every page at {@code n}. */
     public void maxPageSize(int n) {
         this.maxPageSize = n;
@@ -313,6 +348,17 @@ public final class FakeIam implements AutoCloseable {
         return List.copyOf(callLog);
     }
 
+    /**
+     * One call as it arrived: {@code nanos} from {@link System#nanoTime()}, and whether the
+     * {@linkplain #rateLimit rate limit} answered it {@code Throttling}.
+     */
+    public record TimedCall(long nanos, String action, boolean throttled) {}
+
+    /** Every call since the last {@link #resetCalls}, in arrival order, with its time. */
+    public List<TimedCall> timedCalls() {
+        return List.copyOf(timedCalls);
+    }
+
     /** Calls answered with an injected fault's error. */
     public int failedCalls() {
         return failed.get();
@@ -322,6 +368,7 @@ public final class FakeIam implements AutoCloseable {
         failed.set(0);
         calls.clear();
         callLog.clear();
+        timedCalls.clear();
     }
 
     // ---- the wire ------------------------------------------------------------------------------
@@ -347,6 +394,13 @@ public final class FakeIam implements AutoCloseable {
             callLog.add(action + (p.containsKey("UserName") ? " " + p.get("UserName") : ""));
             if (down) {
                 error(ex, 503, "ServiceUnavailable", "Service is unavailable");
+                return;
+            }
+            RateLimit limit = rateLimit;
+            boolean throttled = limit != null && !limit.take();
+            timedCalls.add(new TimedCall(System.nanoTime(), action, throttled));
+            if (throttled) {
+                error(ex, 400, "Throttling", "Rate exceeded");
                 return;
             }
             int page = action.equals("GetAccountAuthorizationDetails") ? pageOf(p.get("Marker")) : 1;

@@ -23,6 +23,12 @@ import software.amazon.awssdk.services.iam.IamClient;
  * {@code min(8 × refresh, max_staleness / 4)}, never less than {@code refresh}); other failures —
  * IAM unreachable, 5xx — retry at the normal period, since waiting longer would only bring
  * {@code max_staleness} closer. Within one refresh, each call's retries are the SDK's.
+ *
+ * <p>The wait is never based on less than the last refresh took: when a refresh takes longer than
+ * {@code refresh} (a directory too large for the period at the pacing rate, or calls slowed by
+ * IAM's throttling), the next wait is that long, less the same jitter. Refreshes then call IAM at
+ * most about half of the time, so one instance averages at most about half its pacing rate
+ * whatever the directory's size (docs/fleet.md, "IAM call budget"). Logged once as a warning.
  */
 public final class IamRefresher implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(IamRefresher.class);
@@ -49,6 +55,7 @@ public final class IamRefresher implements AutoCloseable {
     /** A {@link #refreshSoon} is queued and has not started yet. */
     private final java.util.concurrent.atomic.AtomicBoolean soonQueued = new java.util.concurrent.atomic.AtomicBoolean();
     private volatile Duration lastDuration;
+    private boolean warnedSlowerThanPeriod;
 
     public IamRefresher(IamClient client, IamIdentities identities, Settings settings, Random random) {
         this.client = client;
@@ -150,7 +157,7 @@ public final class IamRefresher implements AutoCloseable {
         }
     }
 
-    /** The wait before the next refresh: the period less jitter, or a throttling backoff. */
+    /** The wait before the next refresh: the period less jitter, or a throttling backoff; never less than the last refresh took. */
     Duration nextDelay(boolean lastSucceeded) {
         Duration refresh = identities.config().refresh();
         Duration base = refresh;
@@ -168,8 +175,20 @@ public final class IamRefresher implements AutoCloseable {
                 base = cap;
             }
         }
+        Duration took = lastDuration;
+        if (took != null && took.compareTo(base) > 0) {
+            if (!warnedSlowerThanPeriod) {
+                warnedSlowerThanPeriod = true;
+                log.warn("IAM: a refresh took {}, longer than the period ({}): the next waits as long as it took, so that"
+                        + " refreshes call IAM at most about half of the time; raise identity.iam.refresh (docs/fleet.md, \"IAM call budget\")",
+                        IamIdentities.human(took), IamIdentities.human(base));
+            }
+            base = took;
+        }
+        // Jitter applies to the floor too: refreshes slowed alike by throttling must not stay in step.
         double factor = 1 - settings.jitter() * random.nextDouble();
-        return Duration.ofMillis(Math.max(1, (long) (base.toMillis() * factor)));
+        Duration delay = Duration.ofMillis(Math.max(1, (long) (base.toMillis() * factor)));
+        return delay;
     }
 
     private void report(IamSnapshot snapshot, boolean first) {

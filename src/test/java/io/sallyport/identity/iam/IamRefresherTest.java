@@ -87,4 +87,28 @@ class IamRefresherTest {
             assertThat(world.iam.calls("GetAccountAuthorizationDetails") - before).isBetween(1, 2);
         }
     }
+
+    @Test
+    void aRefreshSlowerThanThePeriodIsFollowedByAWaitAsLongAsItTook() throws Exception {
+        try (IamWorld world = new IamWorld("    refresh: 1s\n    max_staleness: 10s\n")) {
+            for (String name : new String[] {"ann", "bob"}) {
+                world.iam.user(name).tag("sallyport:allow", "true").uploadKey(IamTestKeys.rsa("slow-" + name));
+            }
+            // Two key listings of 600 ms each: the refresh takes longer than the 1 s period.
+            world.iam.inject(FakeIam.Fault.slow("ListSSHPublicKeys", Duration.ofMillis(600)));
+            assertThat(world.refresh()).isTrue();
+            Duration took = world.refresher.lastRefreshDuration().orElseThrow();
+            assertThat(took).isGreaterThan(Duration.ofMillis(1200));
+
+            // Back to back would keep this instance calling IAM all the time: it waits as long as the
+            // refresh took, less the jitter (refreshes slowed alike must not stay in step).
+            for (int i = 0; i < 20; i++) {
+                assertThat(world.refresher.nextDelay(true)).isBetween(Duration.ofMillis((long) (took.toMillis() * 0.75)), took);
+            }
+            // Once the directory is quick to read again, the period is the configured one.
+            world.iam.clearFaults();
+            assertThat(world.refresh()).isTrue();
+            assertThat(world.refresher.nextDelay(true)).isBetween(Duration.ofMillis(750), Duration.ofSeconds(1));
+        }
+    }
 }
