@@ -322,14 +322,7 @@ public final class AdminProtocol {
         target.put("host", q.target().host());
         target.put("port", q.target().port());
         q.from().ifPresent(f -> o.put("from", f));
-        x.identity().ifPresent(i -> {
-            ObjectNode id = o.putObject("identity");
-            id.put("user", i.user());
-            id.put("source", i.source());
-            ArrayNode roles = id.putArray("roles");
-            i.roles().forEach(roles::add);
-            i.iamArn().ifPresent(arn -> id.put("iam_arn", arn));
-        });
+        x.identity().ifPresent(i -> putIdentity(o, i));
         if (x.decision() instanceof Decision.Allow allow) {
             o.put("decision", "allow");
             o.put("role", allow.role());
@@ -346,6 +339,16 @@ public final class AdminProtocol {
         return o.toString();
     }
 
+    /** An identity as {@code explain} and {@code ssh-config} answer it. */
+    private static void putIdentity(ObjectNode o, Identity i) {
+        ObjectNode id = o.putObject("identity");
+        id.put("user", i.user());
+        id.put("source", i.source());
+        ArrayNode roles = id.putArray("roles");
+        i.roles().forEach(roles::add);
+        i.iamArn().ifPresent(arn -> id.put("iam_arn", arn));
+    }
+
     /**
      * {@code ssh-config}'s answer: the identity a plain-key login as the user would have now (absent
      * when no source knows the user), and {@code refused} when such a login would be refused whatever
@@ -355,19 +358,12 @@ public final class AdminProtocol {
         ObjectNode o = JSON.createObjectNode();
         o.put("ok", true);
         o.put("user", user);
-        identity.ifPresent(i -> {
-            ObjectNode id = o.putObject("identity");
-            id.put("user", i.user());
-            id.put("source", i.source());
-            ArrayNode roles = id.putArray("roles");
-            i.roles().forEach(roles::add);
-            i.iamArn().ifPresent(arn -> id.put("iam_arn", arn));
-        });
+        identity.ifPresent(i -> putIdentity(o, i));
         refused.ifPresent(r -> o.put("refused", r));
         return o.toString();
     }
 
-    /** {@link #identified}'s answer read back: the identity, or empty when the server knows no such user. */
+    /** An answer's identity read back ({@link #identified}, {@link #explained}): empty when the server knows no such user. */
     public static Optional<Identity> identity(JsonNode o) throws IOException {
         if (!o.has("identity")) {
             return Optional.empty();
@@ -387,12 +383,7 @@ public final class AdminProtocol {
         Request.Explain q = new Request.Explain(text(o, "user"),
                 new Config.HostPort(text(o.path("target"), "host"), number(o.path("target"), "port")),
                 o.has("from") ? Optional.of(text(o, "from")) : Optional.empty());
-        Optional<Identity> identity = Optional.empty();
-        if (o.has("identity")) {
-            JsonNode id = o.get("identity");
-            identity = Optional.of(new Identity(text(id, "user"), texts(id, "roles"), text(id, "source"),
-                    id.has("iam_arn") ? Optional.of(text(id, "iam_arn")) : Optional.empty()));
-        }
+        Optional<Identity> identity = identity(o);
         Optional<java.net.InetAddress> ip = o.has("ip") ? Optional.of(IpLiterals.parse(text(o, "ip"))
                 .orElseThrow(() -> new IOException("the server's explain answer has an \"ip\" that is not an IP address")))
                 : Optional.empty();
