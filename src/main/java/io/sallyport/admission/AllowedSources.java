@@ -16,16 +16,12 @@ public final class AllowedSources {
 
     /** @param cidrs CIDRs as validated by the config loader */
     public AllowedSources(List<String> cidrs) {
-        this.cidrs = parse(cidrs);
+        this.cidrs = Cidr.parseAll(cidrs);
     }
 
     /** Takes a reload's list, for the addresses judged from now on. */
     public void replace(List<String> cidrs) {
-        this.cidrs = parse(cidrs);
-    }
-
-    private static List<Cidr> parse(List<String> cidrs) {
-        return cidrs.stream().map(Cidr::parse).toList();
+        this.cidrs = Cidr.parseAll(cidrs);
     }
 
     /** Whether a connection from {@code address} may proceed. */

@@ -21,7 +21,7 @@ public final class SourceBlocks {
 
     /** @param penaltyExempt CIDRs as validated by the config loader ({@code limits.penalty_exempt}) */
     public SourceBlocks(List<String> penaltyExempt) {
-        this.exempt = parse(penaltyExempt);
+        this.exempt = Cidr.parseAll(penaltyExempt);
     }
 
     /**
@@ -31,11 +31,7 @@ public final class SourceBlocks {
      * @param penaltyExempt CIDRs as validated by the config loader ({@code limits.penalty_exempt})
      */
     public void exempt(List<String> penaltyExempt) {
-        this.exempt = parse(penaltyExempt);
-    }
-
-    private static List<Cidr> parse(List<String> cidrs) {
-        return cidrs.stream().map(Cidr::parse).toList();
+        this.exempt = Cidr.parseAll(penaltyExempt);
     }
 
     public Source of(InetAddress address) {

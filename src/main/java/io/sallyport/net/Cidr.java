@@ -17,6 +17,11 @@ public final class Cidr {
         this.text = IpLiterals.format(toAddress(network)) + "/" + prefix;
     }
 
+    /** Each of {@code texts}, parsed as {@link #parse} does (CIDR lists the config loader has validated). */
+    public static java.util.List<Cidr> parseAll(java.util.List<String> texts) {
+        return texts.stream().map(Cidr::parse).toList();
+    }
+
     /**
      * Parses {@code ADDRESS/PREFIX} or a plain address. Host bits set below the prefix are an error:
      * {@code 10.0.3.0/16} most likely means a typo, and silently widening it would grant more than

@@ -54,15 +54,15 @@ public final class PolicyCompiler {
                                            List<ConfigProblem> problems) {
         Config.Policy p = config.policy();
         Map<String, List<AllowRule>> rules = rules(config, problems);
-        DenyList deny = new DenyList(cidrs(p.deny()), p.unsafeAllowLoopback(), ownAddresses);
-        return new ForwardingPolicy(rules, cidrs(p.privateNetworks()), deny, resolver, RoleConditions.of(p));
+        DenyList deny = new DenyList(Cidr.parseAll(p.deny()), p.unsafeAllowLoopback(), ownAddresses);
+        return new ForwardingPolicy(rules, Cidr.parseAll(p.privateNetworks()), deny, resolver, RoleConditions.of(p));
     }
 
     private static Map<String, List<AllowRule>> rules(Config config, List<ConfigProblem> problems) {
         Config.Policy p = config.policy();
         String file = config.source().toString();
-        DenyList deny = new DenyList(cidrs(p.deny()), p.unsafeAllowLoopback(), List::of);
-        List<Cidr> privateSpace = new ArrayList<>(cidrs(p.privateNetworks()));
+        DenyList deny = new DenyList(Cidr.parseAll(p.deny()), p.unsafeAllowLoopback(), List::of);
+        List<Cidr> privateSpace = new ArrayList<>(Cidr.parseAll(p.privateNetworks()));
         if (p.unsafeAllowLoopback()) {
             privateSpace.addAll(LOOPBACK); // as ForwardingPolicy counts loopback when it is let through
         }
@@ -102,10 +102,5 @@ public final class PolicyCompiler {
             rules.put(role.name(), compiled);
         }
         return rules;
-    }
-
-    /** Texts the loader has already parsed as CIDRs (it leaves bad items out). */
-    private static List<Cidr> cidrs(List<String> texts) {
-        return texts.stream().map(Cidr::parse).toList();
     }
 }

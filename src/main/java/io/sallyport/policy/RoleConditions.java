@@ -64,7 +64,7 @@ public final class RoleConditions {
     public static RoleConditions of(Config.Policy policy) {
         Map<String, Conditions> out = new LinkedHashMap<>();
         for (Config.Role role : policy.roles().values()) {
-            Conditions c = new Conditions(role.from().stream().map(Cidr::parse).toList(), role.require());
+            Conditions c = new Conditions(Cidr.parseAll(role.from()), role.require());
             if (!c.isEmpty()) {
                 out.put(role.name(), c);
             }
